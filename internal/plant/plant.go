@@ -1,0 +1,24 @@
+// Package plant names the bugs that tests plant in the protocol to prove that
+// the checkers can catch them. It is internal to this module, so an
+// application that embeds raft/ cannot name these switches, let alone turn
+// one on by accident. The zero value, and a nil pointer, plant nothing.
+package plant
+
+// Bugs is a set of planted bugs. Each field breaks one rule of the protocol
+// on purpose.
+type Bugs struct {
+	// CommitPreviousTermByCounting lets a leader commit an entry of an earlier
+	// term by counting replicas: the Figure 8 bug of the Raft paper.
+	CommitPreviousTermByCounting bool
+	// ForgetVoteOnRestart drops the persisted vote when a node restarts, so
+	// it can vote twice in one term.
+	ForgetVoteOnRestart bool
+	// FollowerCommitPastMatch lets a follower advance its commit index to
+	// the leader's commit even past the last entry it knows matches.
+	FollowerCommitPastMatch bool
+}
+
+// On reports whether any bug is planted. It is safe on a nil pointer.
+func (b *Bugs) On() bool {
+	return b != nil && *b != Bugs{}
+}

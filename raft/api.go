@@ -1,0 +1,59 @@
+package raft
+
+// Raft is one node's protocol core. It is not safe for concurrent use: one
+// driver calls it from one goroutine (see the package documentation for
+// the driver's loop).
+type Raft struct {
+	c *core
+}
+
+// New returns a node's core, restored from cfg.Storage. A node with an
+// empty Storage starts a new group with cfg.Voters and cfg.Learners.
+func New(cfg Config) (*Raft, error) {
+	c, err := newCore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Raft{c: c}, nil
+}
+
+// ID returns this node's ID.
+func (r *Raft) ID() uint64 { return r.c.id }
+
+// Tick advances the node's clock by one tick. Election and heartbeat
+// timeouts are counted in ticks.
+func (r *Raft) Tick() { r.c.tick() }
+
+// Step hands the core a message from another node. A malformed message, an
+// unknown type, or a message from a node outside the group is refused with
+// an error wrapping ErrMalformedMessage, and changes nothing.
+func (r *Raft) Step(m Message) error { return r.c.step(m) }
+
+// Campaign starts an election now, as an election timeout would. It does
+// nothing on a leader or a learner.
+func (r *Raft) Campaign() { r.c.campaignNow() }
+
+// Propose appends data to the log, to be replicated and committed, one
+// entry per argument. Only the leader takes proposals; others return a
+// *NotLeaderError (errors.Is(err, ErrNotLeader)) naming the leader they
+// know of. ErrProposalDropped means too much is uncommitted, and
+// ErrProposalTooLarge that an entry is over Config.EntryBytesMax. The
+// entries go out with the next Ready, batched with other proposals.
+func (r *Raft) Propose(data ...[]byte) error { return r.c.propose(data...) }
+
+// HasReady reports whether Ready would hand out anything.
+func (r *Raft) HasReady() bool { return r.c.hasReady() }
+
+// Ready returns what to persist, send and apply. Call Advance when done.
+func (r *Raft) Ready() Ready { return r.c.ready() }
+
+// Advance tells the core that rd was persisted, sent and applied. It
+// panics if Storage does not hold what rd asked to persist.
+func (r *Raft) Advance(rd Ready) { r.c.advance(rd) }
+
+// ReportSnapshot tells the leader whether a snapshot reached member id.
+// On failure the member goes back to probing.
+func (r *Raft) ReportSnapshot(id uint64, ok bool) { r.c.reportSnapshot(id, ok) }
+
+// Status returns the node's current state.
+func (r *Raft) Status() Status { return r.c.status() }

@@ -1,0 +1,352 @@
+// Package raft is the Raft protocol as a deterministic state machine. It
+// takes messages (Step), the passage of time (Tick) and proposals
+// (Propose), and hands back, in a Ready, what to persist, what to send and
+// what to apply. It starts no goroutines, reads no clock, uses no global
+// randomness and does no I/O, so every run is a function of its inputs and
+// every bug it has can be replayed.
+//
+// The driver's loop is: take a Ready; persist its HardState, Entries and
+// Snapshot; send its Messages; apply its CommittedEntries; call Advance.
+// Advance checks that the Ready was persisted, and panics if it was not.
+package raft
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/raftcheck/raftcheck/internal/plant"
+	"github.com/raftcheck/raftcheck/raft/quorum"
+)
+
+// ErrNotLeader is returned by Propose on a node that is not the leader. The
+// error is a *NotLeaderError that names the leader, if one is known.
+var ErrNotLeader = errors.New("not leader")
+
+// NotLeaderError says which node the caller should try instead.
+type NotLeaderError struct {
+	// Leader is the leader this node knows of, or None.
+	Leader uint64
+	// Term is this node's term.
+	Term uint64
+}
+
+func (e *NotLeaderError) Error() string {
+	if e.Leader == None {
+		return fmt.Sprintf("not leader (term %d, leader unknown)", e.Term)
+	}
+	return fmt.Sprintf("not leader (term %d, leader is %d)", e.Term, e.Leader)
+}
+
+// Is makes errors.Is(err, ErrNotLeader) true.
+func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
+
+// core is the protocol state machine. Its handlers carry the names of the
+// spec's actions and are exported on this unexported type, so they can be
+// found by those names but not called past Step's validation.
+type core struct {
+	id   uint64
+	term uint64
+	vote uint64
+	role Role
+	lead uint64
+
+	log *raftLog
+	trk tracker
+
+	msgs []Message
+
+	// electionElapsed counts ticks since the last election timeout reset:
+	// on a follower, since it heard from the leader; on a leader, since the
+	// last CheckQuorum round.
+	electionElapsed           int
+	heartbeatElapsed          int
+	randomizedElectionTimeout int
+
+	// uncommittedBytes is the data a leader has appended and not yet
+	// committed.
+	uncommittedBytes uint64
+	// appendPending is set when proposals were appended and not yet sent:
+	// they go out in one batch when the driver takes the next Ready.
+	appendPending bool
+
+	prevHard HardState
+	prevSoft SoftState
+
+	cfg  Config
+	bugs plant.Bugs
+}
+
+func newCore(c Config) (*core, error) {
+	cfg, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	hs, cs, err := cfg.Storage.InitialState()
+	if err != nil {
+		return nil, fmt.Errorf("raft: storage initial state: %w", err)
+	}
+	if len(cs.Voters) == 0 && len(cs.Learners) == 0 {
+		cs = ConfState{Voters: cfg.Voters, Learners: cfg.Learners}
+	}
+	if len(cs.Voters) == 0 {
+		return nil, fmt.Errorf("%w: no voters in storage or config", ErrBadConfig)
+	}
+	lg, err := newLog(cfg.Storage)
+	if err != nil {
+		return nil, fmt.Errorf("raft: %w", err)
+	}
+	r := &core{
+		id:  cfg.ID,
+		log: lg,
+		trk: newTracker(cs, cfg.InflightMsgsMax, cfg.InflightBytesMax),
+		cfg: cfg,
+	}
+	if cfg.Bugs != nil {
+		r.bugs = *cfg.Bugs
+	}
+	if hs.Commit < lg.committed || hs.Commit > lg.lastIndex() {
+		if hs.Commit > lg.lastIndex() {
+			return nil, fmt.Errorf("raft: stored commit %d is past the last stored index %d", hs.Commit, lg.lastIndex())
+		}
+		hs.Commit = lg.committed
+	}
+	lg.committed = hs.Commit
+	if cfg.Applied > 0 {
+		if cfg.Applied > lg.committed {
+			return nil, fmt.Errorf("%w: Applied %d is past the commit index %d", ErrBadConfig, cfg.Applied, lg.committed)
+		}
+		lg.applied = max(lg.applied, cfg.Applied)
+	}
+	if r.bugs.ForgetVoteOnRestart {
+		hs.Vote = None
+	}
+	r.term, r.vote = hs.Term, hs.Vote
+	r.prevHard = r.hardState()
+	r.becomeFollower(r.term, None)
+	r.prevSoft = r.softState()
+	r.traceAction("Restart", nil)
+	return r, nil
+}
+
+
+func (r *core) hardState() HardState {
+	return HardState{Term: r.term, Vote: r.vote, Commit: r.log.committed}
+}
+
+func (r *core) quorumIsSelf() bool {
+	return len(r.trk.voters[0]) == 1 && !r.trk.voters.IsJoint() && r.trk.voters.Contains(r.id)
+}
+
+// send queues m. Responses to votes carry the term in m already; all other
+// messages carry the current term.
+func (r *core) send(m Message) {
+	m.From = r.id
+	if m.Term == 0 {
+		m.Term = r.term
+	}
+	r.msgs = append(r.msgs, m)
+}
+
+func (r *core) tick() {
+	if r.role == Leader {
+		r.tickLeader()
+	} else {
+		r.tickElection()
+	}
+}
+
+func (r *core) step(m Message) error {
+	if err := r.validate(m); err != nil {
+		return err
+	}
+	switch {
+	case m.Term > r.term:
+		if !r.stepHigherTerm(m) {
+			return nil
+		}
+	case m.Term < r.term:
+		r.stepLowerTerm(m)
+		return nil
+	}
+	switch m.Type {
+	case PreVoteRequest:
+		r.HandlePreVoteRequest(m)
+		return nil
+	case RequestVoteRequest:
+		r.HandleRequestVoteRequest(m)
+		return nil
+	}
+	switch r.role {
+	case Leader:
+		r.stepLeader(m)
+	case Candidate, PreCandidate:
+		r.stepCandidate(m)
+	default:
+		r.stepFollower(m)
+	}
+	return nil
+}
+
+// inLease reports whether this node heard from a live leader within the
+// election timeout. With CheckQuorum such a node refuses to vote, so a node
+// that merely lost touch with the leader cannot depose it (leader
+// stickiness).
+func (r *core) inLease() bool {
+	return r.cfg.CheckQuorum && r.lead != None && r.electionElapsed < r.cfg.ElectionTicks
+}
+
+// stepHigherTerm handles the term of a message from a later term. It
+// returns false if the message was dealt with here.
+func (r *core) stepHigherTerm(m Message) bool {
+	switch m.Type {
+	case PreVoteRequest, RequestVoteRequest:
+		if r.inLease() {
+			// Refuse without raising our term: a node that was cut off
+			// and kept timing out must not depose a live leader.
+			r.send(Message{Type: voteResponseType(m.Type), To: m.From, Reject: true})
+			r.traceAction(handlerName(m.Type), &m)
+			return false
+		}
+		if m.Type == PreVoteRequest {
+			// Never change our term in response to a pre-vote.
+			return true
+		}
+	case PreVoteResponse:
+		if !m.Reject {
+			// A granted pre-vote carries the term the candidate asked
+			// about, not a term anyone is in.
+			return true
+		}
+	}
+	lead := None
+	if m.Type == AppendEntriesRequest || m.Type == HeartbeatRequest || m.Type == InstallSnapshotRequest {
+		lead = m.From
+	}
+	r.becomeFollower(m.Term, lead)
+	r.traceAction("UpdateTerm", &m)
+	return true
+}
+
+// stepLowerTerm answers a message from an earlier term.
+func (r *core) stepLowerTerm(m Message) {
+	switch m.Type {
+	case AppendEntriesRequest, HeartbeatRequest, InstallSnapshotRequest:
+		// A leader of an old term that was partitioned away learns our
+		// term from this answer and steps down. Without it, a node that
+		// PreVote or CheckQuorum keeps from raising the term could wait
+		// for ever on a leader that is not one.
+		r.send(Message{Type: AppendEntriesResponse, To: m.From})
+	case PreVoteRequest:
+		// Reject with our term, so a pre-candidate with an old term learns
+		// it. Ignoring it could deadlock a cluster whose nodes are at
+		// different terms and all pre-vote.
+		r.send(Message{Type: PreVoteResponse, To: m.From, Reject: true})
+	default:
+		// A stale response or vote request: drop it.
+	}
+	r.traceAction("DropStaleMessage", &m)
+}
+
+func (r *core) stepLeader(m Message) {
+	switch m.Type {
+	case AppendEntriesResponse:
+		r.HandleAppendEntriesResponse(m)
+	case HeartbeatResponse:
+		r.HandleHeartbeatResponse(m)
+	default:
+		// Vote responses of this term from an election already won, and
+		// requests only a leader sends: nothing to do.
+		r.traceAction("DropStaleMessage", &m)
+	}
+}
+
+func (r *core) stepCandidate(m Message) {
+	switch m.Type {
+	case PreVoteResponse:
+		r.HandlePreVoteResponse(m)
+	case RequestVoteResponse:
+		r.HandleRequestVoteResponse(m)
+	case AppendEntriesRequest, HeartbeatRequest, InstallSnapshotRequest:
+		// A leader exists in our term: we lost.
+		r.becomeFollower(m.Term, m.From)
+		r.stepFollower(m)
+	default:
+		r.traceAction("DropStaleMessage", &m)
+	}
+}
+
+func (r *core) stepFollower(m Message) {
+	switch m.Type {
+	case AppendEntriesRequest:
+		r.HandleAppendEntriesRequest(m)
+	case HeartbeatRequest:
+		r.HandleHeartbeatRequest(m)
+	case InstallSnapshotRequest:
+		r.HandleInstallSnapshotRequest(m)
+	default:
+		r.traceAction("DropStaleMessage", &m)
+	}
+}
+
+// becomeFollower sets the role to follower in term, with lead as the known
+// leader. Raising the term clears the vote.
+func (r *core) becomeFollower(term, lead uint64) {
+	r.reset(term)
+	r.role = Follower
+	r.lead = lead
+}
+
+// reset clears the per-term state when the role changes.
+func (r *core) reset(term uint64) {
+	if term < r.term {
+		panic(fmt.Sprintf("raft: invariant broken: term goes back from %d to %d", r.term, term))
+	}
+	if r.term != term {
+		r.term = term
+		r.vote = None
+	}
+	r.lead = None
+	r.electionElapsed = 0
+	r.heartbeatElapsed = 0
+	r.resetRandomizedElectionTimeout()
+	r.trk.resetVotes()
+	r.uncommittedBytes = 0
+	r.appendPending = false
+	last := r.log.lastIndex()
+	for id, pr := range r.trk.progress {
+		*pr = Progress{Next: last + 1, inflights: pr.inflights, IsLearner: pr.IsLearner}
+		pr.inflights.reset()
+		if id == r.id {
+			pr.Match = last
+		}
+	}
+}
+
+func (r *core) resetRandomizedElectionTimeout() {
+	r.randomizedElectionTimeout = r.cfg.ElectionTicks + r.cfg.Rand.IntN(r.cfg.ElectionTicks)
+}
+
+// setVote records a vote. A node votes at most once per term: the vote is
+// part of the HardState, durable before the grant is sent.
+func (r *core) setVote(id uint64) {
+	if r.vote != None && r.vote != id {
+		panic(fmt.Sprintf("raft: invariant at most one vote per term broken: term %d, voted %d, now %d", r.term, r.vote, id))
+	}
+	r.vote = id
+}
+
+// promotable reports whether this node may campaign: it must be a voter.
+func (r *core) promotable() bool {
+	pr, ok := r.trk.progress[r.id]
+	return ok && !pr.IsLearner && r.trk.voters.Contains(r.id)
+}
+
+func voteResponseType(t MessageType) MessageType {
+	if t == PreVoteRequest {
+		return PreVoteResponse
+	}
+	return RequestVoteResponse
+}
+
+// tallyResult is the election outcome as the quorum package decides it.
+func (r *core) tallyResult() quorum.VoteResult { return r.trk.tallyVotes() }

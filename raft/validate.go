@@ -1,0 +1,78 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrMalformedMessage is wrapped by every error Step returns for a message
+// it refuses. Such a message changes nothing.
+var ErrMalformedMessage = errors.New("malformed raft message")
+
+// validate checks a message before it can change anything.
+func (r *core) validate(m Message) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrMalformedMessage, m.Type, fmt.Sprintf(format, args...))
+	}
+	if m.Type == 0 || m.Type >= messageTypeEnd {
+		return fmt.Errorf("%w: unknown type %d", ErrMalformedMessage, uint8(m.Type))
+	}
+	if m.To != r.id {
+		return bad("addressed to %d, this is %d", m.To, r.id)
+	}
+	if m.From == None || m.From == r.id {
+		return bad("bad sender %d", m.From)
+	}
+	if !r.trk.isMember(m.From) {
+		return bad("sender %d is not a member of %v", m.From, r.trk.voters)
+	}
+	if m.Type != AppendEntriesRequest && len(m.Entries) > 0 {
+		return bad("carries %d entries", len(m.Entries))
+	}
+	if m.Type != InstallSnapshotRequest && m.Snapshot != nil {
+		return bad("carries a snapshot")
+	}
+	switch m.Type {
+	case AppendEntriesRequest:
+		return validateEntries(m, bad)
+	case InstallSnapshotRequest:
+		s := m.Snapshot
+		if s == nil || s.IsEmpty() || s.Metadata.Term == 0 {
+			return bad("no snapshot")
+		}
+		if s.Metadata.Term > m.Term {
+			return bad("snapshot term %d after message term %d", s.Metadata.Term, m.Term)
+		}
+		if len(s.Metadata.ConfState.Voters) == 0 {
+			return bad("snapshot has no voters")
+		}
+	case PreVoteRequest, RequestVoteRequest:
+		if m.LogTerm > m.Term {
+			return bad("last log term %d after term %d", m.LogTerm, m.Term)
+		}
+	}
+	return nil
+}
+
+// validateEntries checks that an AppendEntriesRequest's entries follow its
+// previous entry, with consecutive indexes and terms that never decrease
+// and never pass the message's term.
+func validateEntries(m Message, bad func(string, ...any) error) error {
+	if m.LogTerm > m.Term {
+		return bad("previous term %d after term %d", m.LogTerm, m.Term)
+	}
+	prevIndex, prevTerm := m.Index, m.LogTerm
+	for i, e := range m.Entries {
+		if e.Index != prevIndex+1 {
+			return bad("entry %d has index %d, want %d", i, e.Index, prevIndex+1)
+		}
+		if e.Term < prevTerm || e.Term > m.Term {
+			return bad("entry %d has term %d, outside [%d, %d]", i, e.Term, prevTerm, m.Term)
+		}
+		if e.Type != EntryNormal {
+			return bad("entry %d has unknown type %d", i, e.Type)
+		}
+		prevIndex, prevTerm = e.Index, e.Term
+	}
+	return nil
+}
