@@ -26,6 +26,11 @@ func op(client int, in model.Input, call, ret int64, out model.Output) Operation
 	return Operation{Input: in, Output: out, Call: call, Return: ret}
 }
 
+func withClient(in model.Input, client int) model.Input {
+	in.Client = client
+	return in
+}
+
 func unknownOp(client int, in model.Input, call int64) Operation {
 	in.Client = client
 	return Operation{Input: in, Output: model.UnknownOutput(), Call: call}

@@ -150,7 +150,8 @@ func readAllMax(r io.Reader) ([]byte, error) {
 
 func decodeBytes(data []byte) (History, error) {
 	// The header first, leniently, so that a file of another version
-	// is reported as such and not as a list of unknown fields.
+	// is reported as such and not as a list of unknown fields. Unmarshal
+	// also rejects data after the object.
 	var header struct {
 		Format  string `json:"format"`
 		Version int    `json:"version"`
@@ -170,9 +171,6 @@ func decodeBytes(data []byte) (History, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return History{}, jsonError(data, err)
-	}
-	if dec.More() {
-		return History{}, fmt.Errorf("%w: data after the history object", ErrMalformed)
 	}
 	h, err := fromFile(f)
 	if err != nil {
@@ -203,7 +201,8 @@ func lineCol(data []byte, offset int64) (line, col int) {
 	offset = min(offset, int64(len(data)))
 	before := data[:offset]
 	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	// The offset counts the offending byte: it is the column, from 1.
+	col = max(int(offset)-(bytes.LastIndexByte(before, '\n')+1), 1)
 	return line, col
 }
 
