@@ -1,0 +1,187 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Label names one step of Next: the action and its parameters.
+type Label struct {
+	Action string
+	Params [2]int   // servers (as s1..sn), values or indexes, in TLA+ order
+	Msg    *Message // the message of a receive or network action, if any
+	kinds  string   // one letter per parameter used: s server, v value, x index
+}
+
+// String renders the label as a TLA+ action instance, e.g. Timeout(s1).
+func (l Label) String() string {
+	var args []string
+	for k := range len(l.kinds) {
+		p := l.Params[k]
+		if l.kinds[k] == 's' {
+			args = append(args, fmt.Sprintf("s%d", p+1))
+		} else {
+			args = append(args, fmt.Sprint(p))
+		}
+	}
+	if l.Msg != nil {
+		args = append(args, l.Msg.String())
+	}
+	return l.Action + "(" + strings.Join(args, ", ") + ")"
+}
+
+// Emit receives one successor of a state. next is only valid during the call.
+type Emit func(l Label, next *State)
+
+// Action is one action of Next with the enumeration of its parameters.
+type Action struct {
+	Name       string
+	Successors func(sp *Spec, s *State, emit Emit)
+}
+
+// ServerAction enumerates fn over i \in Server.
+func ServerAction(name string, fn func(*Spec, *State, int) (State, bool)) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+		for i := range sp.n() {
+			if t, ok := fn(sp, s, i); ok {
+				emit(Label{Action: name, Params: [2]int{i}, kinds: "s"}, &t)
+			}
+		}
+	}}
+}
+
+// PairAction enumerates fn over i, j \in Server.
+func PairAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+		for i := range sp.n() {
+			for j := range sp.n() {
+				if t, ok := fn(sp, s, i, j); ok {
+					emit(Label{Action: name, Params: [2]int{i, j}, kinds: "ss"}, &t)
+				}
+			}
+		}
+	}}
+}
+
+// ValueAction enumerates fn over i \in Server, v \in Value (1..Values).
+func ValueAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+		for i := range sp.n() {
+			for v := 1; v <= sp.Config.Values; v++ {
+				if t, ok := fn(sp, s, i, v); ok {
+					emit(Label{Action: name, Params: [2]int{i, v}, kinds: "sv"}, &t)
+				}
+			}
+		}
+	}}
+}
+
+// IndexAction enumerates fn over i \in Server, idx \in 1..MaxLogLen.
+func IndexAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+		for i := range sp.n() {
+			for idx := 1; idx <= sp.Config.MaxLogLen; idx++ {
+				if t, ok := fn(sp, s, i, idx); ok {
+					emit(Label{Action: name, Params: [2]int{i, idx}, kinds: "sx"}, &t)
+				}
+			}
+		}
+	}}
+}
+
+// ReceiveAction enumerates fn(i, j, m) over m \in DOMAIN messages with
+// i = m.mdest and j = m.msource, as Receive(m) does.
+func ReceiveAction(name string, fn func(*Spec, *State, int, int, Message) (State, bool)) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+		for k := range s.Messages {
+			m := &s.Messages[k].Msg
+			i, j := int(m.Dest), int(m.Source)
+			if t, ok := fn(sp, s, i, j, *m); ok {
+				emit(Label{Action: name, Params: [2]int{i, j}, Msg: m, kinds: "ss"}, &t)
+			}
+		}
+	}}
+}
+
+// MessageAction enumerates fn over m \in DOMAIN messages.
+func MessageAction(name string, fn func(*Spec, *State, Message) (State, bool)) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+		for k := range s.Messages {
+			m := &s.Messages[k].Msg
+			if t, ok := fn(sp, s, *m); ok {
+				emit(Label{Action: name, Msg: m}, &t)
+			}
+		}
+	}}
+}
+
+// DefaultActions are the disjuncts of Next in tla/Raft.tla, in its order,
+// with Receive(m) expanded into its disjuncts.
+func DefaultActions() []Action {
+	return []Action{
+		ServerAction("Restart", (*Spec).Restart),
+		ServerAction("Timeout", (*Spec).Timeout),
+		ServerAction("BecomeCandidate", (*Spec).BecomeCandidate),
+		ServerAction("BecomeLeader", (*Spec).BecomeLeader),
+		ServerAction("CheckQuorum", (*Spec).CheckQuorum),
+		ServerAction("ElectionTimerElapsed", (*Spec).ElectionTimerElapsed),
+		ValueAction("ClientRequest", (*Spec).ClientRequest),
+		ServerAction("AdvanceCommitIndex", (*Spec).AdvanceCommitIndex),
+		PairAction("AppendEntries", (*Spec).AppendEntries),
+		PairAction("Heartbeat", (*Spec).Heartbeat),
+		PairAction("SendSnapshot", (*Spec).SendSnapshot),
+		IndexAction("CompactLog", (*Spec).CompactLog),
+		ReceiveAction("UpdateTerm", (*Spec).UpdateTerm),
+		ReceiveAction("HandlePreVoteRequest", (*Spec).HandlePreVoteRequest),
+		ReceiveAction("HandlePreVoteResponse", (*Spec).HandlePreVoteResponse),
+		ReceiveAction("HandleRequestVoteRequest", (*Spec).HandleRequestVoteRequest),
+		ReceiveAction("HandleRequestVoteResponse", (*Spec).HandleRequestVoteResponse),
+		ReceiveAction("HandleAppendEntriesRequest", (*Spec).HandleAppendEntriesRequest),
+		ReceiveAction("HandleAppendEntriesResponse", (*Spec).HandleAppendEntriesResponse),
+		ReceiveAction("HandleHeartbeatRequest", (*Spec).HandleHeartbeatRequest),
+		ReceiveAction("HandleHeartbeatResponse", (*Spec).HandleHeartbeatResponse),
+		ReceiveAction("HandleInstallSnapshotRequest", (*Spec).HandleInstallSnapshotRequest),
+		MessageAction("DropMessage", (*Spec).DropMessage),
+		MessageAction("DuplicateMessage", (*Spec).DuplicateMessage),
+	}
+}
+
+// ActionNames is the registry of the actions of Raft.tla's Next.
+func ActionNames() []string {
+	var names []string
+	for _, a := range DefaultActions() {
+		names = append(names, a.Name)
+	}
+	return names
+}
+
+// ReplaceAction swaps the action called name for a, so that a test can
+// plant a bug. It panics if there is no such action.
+func (sp *Spec) ReplaceAction(name string, a Action) {
+	for k := range sp.Actions {
+		if sp.Actions[k].Name == name {
+			a.Name = name
+			sp.Actions[k] = a
+			return
+		}
+	}
+	panic("spec: no action " + name)
+}
+
+// Successors calls emit for every successor of s under Next.
+func (sp *Spec) Successors(s *State, emit Emit) {
+	for k := range sp.Actions {
+		sp.Actions[k].Successors(sp, s, emit)
+	}
+}
+
+// Constraint is StateConstraint: the bounds of the model.
+func (sp *Spec) Constraint(s *State) bool {
+	c := sp.Config
+	for i := range c.Servers {
+		if int(s.CurrentTerm[i]) > c.MaxTerm || s.Log[i].Len() > c.MaxLogLen {
+			return false
+		}
+	}
+	return s.MessageCount() <= c.MaxMessages
+}

@@ -1,0 +1,196 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+)
+
+// localKeyLen is the size of the part of a server's encoding that does not
+// name other servers: term, role, lease flag, commit, snapshot and log.
+const localKeyLen = 8 + 2*MaxLogCap
+
+// msgKeyLen is the size of the encoding of one bag element.
+const msgKeyLen = 16 + 2*MaxLogCap
+
+type localKey [localKeyLen]byte
+type msgKey [msgKeyLen]byte
+
+// encoder computes canonical encodings and fingerprints. Symmetry
+// reduction: the canonical encoding of a state is the least encoding over
+// all permutations of the servers. The encoding starts with the
+// permutation-independent part of every server (localKey), so only the
+// permutations that sort those keys can be least; ties are tried in full.
+// An encoder is not safe for concurrent use; each worker has its own.
+type encoder struct {
+	n     int
+	keys  [MaxServers]localKey
+	order []int // servers sorted by key: order[pos] = old id
+	buf   []byte
+	best  []byte
+	msgs  []msgKey
+}
+
+func newEncoder(n int) *encoder {
+	return &encoder{n: n, order: make([]int, n)}
+}
+
+func (e *encoder) localKey(s *State, i int) localKey {
+	var k localKey
+	k[0] = s.CurrentTerm[i]
+	k[1] = byte(s.State[i])
+	if s.LeaderRecent[i] {
+		k[2] = 1
+	}
+	k[3] = s.CommitIndex[i]
+	k[4] = s.SnapshotIndex[i]
+	k[5] = s.SnapshotTerm[i]
+	l := &s.Log[i]
+	k[6] = l.n
+	for x := 0; x < int(l.n); x++ {
+		k[8+2*x] = l.e[x].Term
+		k[9+2*x] = l.e[x].Value
+	}
+	return k
+}
+
+// Fingerprint is the 64-bit fingerprint of the canonical encoding of s.
+func (e *encoder) Fingerprint(s *State) uint64 {
+	return hash64(e.Canonical(s))
+}
+
+// Canonical is the least encoding of s over the server permutations that
+// could yield it. The result is valid until the next call.
+func (e *encoder) Canonical(s *State) []byte {
+	for i := range e.n {
+		e.keys[i] = e.localKey(s, i)
+		e.order[i] = i
+	}
+	slices.SortStableFunc(e.order, func(a, b int) int { return bytes.Compare(e.keys[a][:], e.keys[b][:]) })
+	e.best = e.best[:0]
+	first := true
+	e.permuteTies(s, 0, &first)
+	return e.best
+}
+
+// permuteTies tries every order of the servers whose keys tie, from
+// position pos on, keeping the least encoding in e.best.
+func (e *encoder) permuteTies(s *State, pos int, first *bool) {
+	if pos == e.n {
+		e.buf = e.encode(s, e.buf[:0])
+		if *first || bytes.Compare(e.buf, e.best) < 0 {
+			e.best = append(e.best[:0], e.buf...)
+			*first = false
+		}
+		return
+	}
+	end := pos + 1
+	for end < e.n && e.keys[e.order[end]] == e.keys[e.order[pos]] {
+		end++
+	}
+	if end == pos+1 {
+		e.permuteTies(s, pos+1, first)
+		return
+	}
+	// Put each member of the tie group [pos, end) first in turn.
+	for k := pos; k < end; k++ {
+		e.order[pos], e.order[k] = e.order[k], e.order[pos]
+		e.permuteTies(s, pos+1, first)
+		e.order[pos], e.order[k] = e.order[k], e.order[pos]
+	}
+}
+
+// encode writes s with the servers renamed so that e.order[pos] becomes pos.
+func (e *encoder) encode(s *State, b []byte) []byte {
+	var rename [MaxServers]byte
+	for pos, old := range e.order {
+		rename[old] = byte(pos)
+	}
+	mapSet := func(set Set) byte {
+		var out byte
+		for old := range e.n {
+			if set.Has(old) {
+				out |= 1 << rename[old]
+			}
+		}
+		return out
+	}
+	for _, old := range e.order {
+		b = append(b, e.keys[old][:]...)
+	}
+	for _, old := range e.order {
+		v := byte(0xFF)
+		if s.VotedFor[old] != Nil {
+			v = rename[s.VotedFor[old]]
+		}
+		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]))
+		for _, peer := range e.order {
+			b = append(b, s.NextIndex[old][peer], s.MatchIndex[old][peer])
+		}
+	}
+	e.msgs = e.msgs[:0]
+	for _, p := range s.Messages {
+		e.msgs = append(e.msgs, encodeMessage(&p.Msg, p.Count, &rename))
+	}
+	slices.SortFunc(e.msgs, func(a, b msgKey) int { return bytes.Compare(a[:], b[:]) })
+	b = append(b, byte(len(e.msgs)))
+	for k := range e.msgs {
+		b = append(b, e.msgs[k][:]...)
+	}
+	return b
+}
+
+func encodeMessage(m *Message, count uint8, rename *[MaxServers]byte) msgKey {
+	var k msgKey
+	k[0] = byte(m.Type)
+	k[1] = rename[m.Source]
+	k[2] = rename[m.Dest]
+	k[3] = m.Term
+	k[4] = m.LastLogTerm
+	k[5] = m.LastLogIndex
+	k[6] = boolByte(m.Granted)
+	k[7] = m.PrevLogIndex
+	k[8] = m.PrevLogTerm
+	k[9] = m.CommitIndex
+	k[10] = boolByte(m.Success)
+	k[11] = m.MatchIndex
+	k[12] = m.SnapshotIndex
+	k[13] = m.SnapshotTerm
+	k[14] = m.Entries.n
+	k[15] = count
+	for x := 0; x < int(m.Entries.n); x++ {
+		k[16+2*x] = m.Entries.e[x].Term
+		k[17+2*x] = m.Entries.e[x].Value
+	}
+	return k
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// hash64 is a 64-bit hash of b (murmur3's finaliser over 8-byte words).
+// Like TLC's fingerprints, distinct states may collide with probability
+// about n²/2⁶⁵ for n states.
+func hash64(b []byte) uint64 {
+	h := uint64(len(b)) * 0x9E3779B97F4A7C15
+	for len(b) >= 8 {
+		h = mix64(h ^ binary.LittleEndian.Uint64(b))
+		b = b[8:]
+	}
+	var tail [8]byte
+	copy(tail[:], b)
+	return mix64(h ^ binary.LittleEndian.Uint64(tail[:]) ^ 0xA5)
+}
+
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}

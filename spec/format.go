@@ -1,0 +1,121 @@
+package spec
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func server(i uint8) string { return fmt.Sprintf("s%d", i+1) }
+
+// String renders the entries as a TLA+ sequence of [term, value] records,
+// with value Nil for a no-op.
+func (l Log) String() string {
+	var parts []string
+	for idx := 1; idx <= l.Len(); idx++ {
+		e := l.At(idx)
+		v := "Nil"
+		if e.Value != 0 {
+			v = fmt.Sprintf("v%d", e.Value)
+		}
+		parts = append(parts, fmt.Sprintf("[term |-> %d, value |-> %s]", e.Term, v))
+	}
+	return "<<" + strings.Join(parts, ", ") + ">>"
+}
+
+// String renders the message as a TLA+ record with the fields of its type.
+func (m Message) String() string {
+	f := []string{"mtype |-> " + m.Type.String(), fmt.Sprintf("mterm |-> %d", m.Term)}
+	add := func(name string, v any) { f = append(f, fmt.Sprintf("%s |-> %v", name, v)) }
+	switch m.Type {
+	case PreVoteRequest, RequestVoteRequest:
+		add("mlastLogTerm", m.LastLogTerm)
+		add("mlastLogIndex", m.LastLogIndex)
+	case PreVoteResponse, RequestVoteResponse:
+		add("mgranted", strings.ToUpper(fmt.Sprint(m.Granted)))
+	case AppendEntriesRequest:
+		add("mprevLogIndex", m.PrevLogIndex)
+		add("mprevLogTerm", m.PrevLogTerm)
+		add("mentries", m.Entries)
+		add("mcommitIndex", m.CommitIndex)
+	case AppendEntriesResponse:
+		add("msuccess", strings.ToUpper(fmt.Sprint(m.Success)))
+		add("mmatchIndex", m.MatchIndex)
+	case HeartbeatRequest:
+		add("mcommitIndex", m.CommitIndex)
+	case InstallSnapshotRequest:
+		add("msnapshotIndex", m.SnapshotIndex)
+		add("msnapshotTerm", m.SnapshotTerm)
+		add("mentries", m.Entries)
+	}
+	add("msource", server(m.Source))
+	add("mdest", server(m.Dest))
+	return "[" + strings.Join(f, ", ") + "]"
+}
+
+func (s Set) format(n int) string {
+	var parts []string
+	for i := range n {
+		if s.Has(i) {
+			parts = append(parts, server(uint8(i)))
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// Variables renders each TLA+ variable of s for n servers, in the order of
+// the VARIABLES declaration, as name and value.
+func (s *State) Variables(n int) [][2]string {
+	perServer := func(f func(i int) string) string {
+		var parts []string
+		for i := range n {
+			parts = append(parts, server(uint8(i))+" :> "+f(i))
+		}
+		return "(" + strings.Join(parts, " @@ ") + ")"
+	}
+	msgs := make([]string, 0, len(s.Messages))
+	for _, p := range s.Messages {
+		msgs = append(msgs, fmt.Sprintf("%v :> %d", p.Msg, p.Count))
+	}
+	slices.Sort(msgs)
+	return [][2]string{
+		{"currentTerm", perServer(func(i int) string { return fmt.Sprint(s.CurrentTerm[i]) })},
+		{"state", perServer(func(i int) string { return s.State[i].String() })},
+		{"votedFor", perServer(func(i int) string {
+			if s.VotedFor[i] == Nil {
+				return "Nil"
+			}
+			return server(uint8(s.VotedFor[i]))
+		})},
+		{"log", perServer(func(i int) string { return s.Log[i].String() })},
+		{"commitIndex", perServer(func(i int) string { return fmt.Sprint(s.CommitIndex[i]) })},
+		{"snapshotIndex", perServer(func(i int) string { return fmt.Sprint(s.SnapshotIndex[i]) })},
+		{"snapshotTerm", perServer(func(i int) string { return fmt.Sprint(s.SnapshotTerm[i]) })},
+		{"votesGranted", perServer(func(i int) string { return s.VotesGranted[i].format(n) })},
+		{"nextIndex", perServer(func(i int) string { return fmt.Sprint(s.NextIndex[i][:n]) })},
+		{"matchIndex", perServer(func(i int) string { return fmt.Sprint(s.MatchIndex[i][:n]) })},
+		{"leaderRecent", perServer(func(i int) string { return strings.ToUpper(fmt.Sprint(s.LeaderRecent[i])) })},
+		{"recentActive", perServer(func(i int) string { return s.RecentActive[i].format(n) })},
+		{"messages", "<<" + strings.Join(msgs, ",\n      ") + ">>"},
+	}
+}
+
+// Format renders the counterexample as TLC does: the action, then the
+// variables; after the first state only the variables that changed.
+func (v *Violation) Format(n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Invariant %s is violated by this behaviour of %d steps:\n", v.Invariant, len(v.Trace)-1)
+	var prev [][2]string
+	for k, st := range v.Trace {
+		fmt.Fprintf(&b, "%d: <%s>\n", k+1, st.Action)
+		vars := st.State.Variables(n)
+		for x, kv := range vars {
+			if prev != nil && prev[x][1] == kv[1] {
+				continue
+			}
+			fmt.Fprintf(&b, "/\\ %s = %s\n", kv[0], kv[1])
+		}
+		prev = vars
+	}
+	return b.String()
+}

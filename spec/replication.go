@@ -1,0 +1,256 @@
+package spec
+
+// This file holds the replication actions of tla/Raft.tla: client
+// requests, AppendEntries, heartbeats, commit, snapshots and their
+// handlers, and the network faults.
+
+// ClientRequest is ClientRequest(i, v): the leader appends v.
+func (sp *Spec) ClientRequest(s *State, i, v int) (State, bool) {
+	if s.State[i] != Leader {
+		return State{}, false
+	}
+	t := *s
+	t.Log[i] = s.Log[i].Append(Entry{Term: s.CurrentTerm[i], Value: uint8(v)})
+	return t, true
+}
+
+// Agree is Agree(i, idx): the servers that hold the leader's entry at idx,
+// as far as the leader knows.
+func (sp *Spec) Agree(s *State, i, idx int) Set {
+	set := Set(0).With(i)
+	for k := range sp.n() {
+		if int(s.MatchIndex[i][k]) >= idx {
+			set = set.With(k)
+		}
+	}
+	return set
+}
+
+// AdvanceCommitIndex is AdvanceCommitIndex(i). A leader commits by counting
+// replicas only entries of its own term (Figure 8 of the Raft paper): an
+// older entry stored on a quorum can still be overwritten by a server whose
+// last entry has a later term.
+func (sp *Spec) AdvanceCommitIndex(s *State, i int) (State, bool) {
+	if s.State[i] != Leader {
+		return State{}, false
+	}
+	best := 0
+	for idx := int(s.CommitIndex[i]) + 1; idx <= s.LastIndex(i); idx++ {
+		if sp.IsQuorum(sp.Agree(s, i, idx)) && s.Log[i].At(idx).Term == s.CurrentTerm[i] {
+			best = idx
+		}
+	}
+	if best == 0 {
+		return State{}, false
+	}
+	t := *s
+	t.CommitIndex[i] = uint8(best)
+	return t, true
+}
+
+// AppendEntries is AppendEntries(i, j): send j the entry at nextIndex, or an
+// empty probe.
+func (sp *Spec) AppendEntries(s *State, i, j int) (State, bool) {
+	next := int(s.NextIndex[i][j])
+	if i == j || s.State[i] != Leader || next <= int(s.SnapshotIndex[i]) {
+		return State{}, false
+	}
+	prev := next - 1
+	last := min(s.LastIndex(i), next)
+	t := *s
+	t.send(Message{Type: AppendEntriesRequest, Term: s.CurrentTerm[i],
+		PrevLogIndex: uint8(prev), PrevLogTerm: uint8(s.TermAt(i, prev)),
+		Entries: s.Log[i].SubSeq(next, last), CommitIndex: s.CommitIndex[i],
+		Source: uint8(i), Dest: uint8(j)})
+	return t, true
+}
+
+// Heartbeat is Heartbeat(i, j). It carries min(commitIndex, matchIndex[j]):
+// j may commit only what the leader knows matches on j.
+func (sp *Spec) Heartbeat(s *State, i, j int) (State, bool) {
+	if i == j || s.State[i] != Leader {
+		return State{}, false
+	}
+	t := *s
+	t.send(Message{Type: HeartbeatRequest, Term: s.CurrentTerm[i],
+		CommitIndex: min(s.CommitIndex[i], s.MatchIndex[i][j]),
+		Source:      uint8(i), Dest: uint8(j)})
+	return t, true
+}
+
+// SendSnapshot is SendSnapshot(i, j): j needs compacted entries. The
+// message's Entries are the compacted prefix, the state-machine image.
+func (sp *Spec) SendSnapshot(s *State, i, j int) (State, bool) {
+	if i == j || s.State[i] != Leader || s.NextIndex[i][j] > s.SnapshotIndex[i] {
+		return State{}, false
+	}
+	t := *s
+	t.send(Message{Type: InstallSnapshotRequest, Term: s.CurrentTerm[i],
+		SnapshotIndex: s.SnapshotIndex[i], SnapshotTerm: s.SnapshotTerm[i],
+		Entries: s.Log[i].Prefix(int(s.SnapshotIndex[i])),
+		Source:  uint8(i), Dest: uint8(j)})
+	return t, true
+}
+
+// CompactLog is CompactLog(i, idx): discard the log up to a committed index.
+func (sp *Spec) CompactLog(s *State, i, idx int) (State, bool) {
+	if !sp.Config.Snapshot || idx <= int(s.SnapshotIndex[i]) || idx > int(s.CommitIndex[i]) {
+		return State{}, false
+	}
+	t := *s
+	t.SnapshotIndex[i] = uint8(idx)
+	t.SnapshotTerm[i] = s.Log[i].At(idx).Term
+	return t, true
+}
+
+// appendEntriesReply is AppendEntriesReply(i, j, success, idx).
+func appendEntriesReply(s *State, i, j int, success bool, idx int) Message {
+	return Message{Type: AppendEntriesResponse, Term: s.CurrentTerm[i], Success: success,
+		MatchIndex: uint8(idx), Source: uint8(i), Dest: uint8(j)}
+}
+
+// follow is Follow(i): i heard from the leader of its term.
+func follow(t *State, i int) {
+	t.State[i] = Follower
+	t.LeaderRecent[i] = true
+}
+
+// HandleAppendEntriesRequest is HandleAppendEntriesRequest(i, j, m).
+func (sp *Spec) HandleAppendEntriesRequest(s *State, i, j int, m Message) (State, bool) {
+	if m.Type != AppendEntriesRequest || m.Term > s.CurrentTerm[i] {
+		return State{}, false
+	}
+	t := *s
+	if m.Term < s.CurrentTerm[i] {
+		t.reply(appendEntriesReply(s, i, j, false, 0), m)
+		return t, true
+	}
+	sp.AcceptAppendEntries(&t, s, i, j, m)
+	return t, true
+}
+
+// AcceptAppendEntries is AcceptAppendEntries(i, j, m), writing into t. The
+// follower's commit index never passes the last entry it knows matches the
+// leader (prev plus this message's entries): the rest of its log may be a
+// stale suffix that the leader will overwrite.
+func (sp *Spec) AcceptAppendEntries(t, s *State, i, j int, m Message) {
+	prev := int(m.PrevLogIndex)
+	lastNew := prev + m.Entries.Len()
+	follow(t, i)
+	switch {
+	case prev < int(s.CommitIndex[i]):
+		// Below the commit index the logs match; the entries there may be
+		// compacted, so answer with what is committed.
+		t.reply(appendEntriesReply(s, i, j, true, int(s.CommitIndex[i])), m)
+	case prev <= s.LastIndex(i) && s.TermAt(i, prev) == int(m.PrevLogTerm):
+		present := m.Entries.Len() == 0 ||
+			(lastNew <= s.LastIndex(i) && s.Log[i].At(lastNew).Term == m.Entries.At(m.Entries.Len()).Term)
+		if !present {
+			t.Log[i] = s.Log[i].Prefix(prev).Concat(m.Entries)
+		}
+		t.CommitIndex[i] = max(s.CommitIndex[i], min(m.CommitIndex, uint8(lastNew)))
+		t.reply(appendEntriesReply(s, i, j, true, lastNew), m)
+	default:
+		t.reply(appendEntriesReply(s, i, j, false, min(prev-1, s.LastIndex(i))), m)
+	}
+}
+
+// HandleAppendEntriesResponse is HandleAppendEntriesResponse(i, j, m). On a
+// rejection nextIndex moves back to at most hint+1 and by at least one,
+// never below matchIndex+1.
+func (sp *Spec) HandleAppendEntriesResponse(s *State, i, j int, m Message) (State, bool) {
+	if m.Type != AppendEntriesResponse || m.Term > s.CurrentTerm[i] {
+		return State{}, false
+	}
+	t := *s
+	if m.Term == s.CurrentTerm[i] && s.State[i] == Leader {
+		t.RecentActive[i] = s.RecentActive[i].With(j)
+		next, match := int(s.NextIndex[i][j]), int(s.MatchIndex[i][j])
+		if m.Success {
+			t.NextIndex[i][j] = uint8(max(next, int(m.MatchIndex)+1))
+			t.MatchIndex[i][j] = uint8(max(match, int(m.MatchIndex)))
+		} else {
+			t.NextIndex[i][j] = uint8(max(min(next-1, int(m.MatchIndex)+1), match+1))
+		}
+	}
+	t.discard(m)
+	return t, true
+}
+
+// HandleHeartbeatRequest is HandleHeartbeatRequest(i, j, m).
+func (sp *Spec) HandleHeartbeatRequest(s *State, i, j int, m Message) (State, bool) {
+	if m.Type != HeartbeatRequest || m.Term > s.CurrentTerm[i] {
+		return State{}, false
+	}
+	t := *s
+	if m.Term == s.CurrentTerm[i] {
+		follow(&t, i)
+		t.CommitIndex[i] = max(s.CommitIndex[i], m.CommitIndex)
+	}
+	t.reply(Message{Type: HeartbeatResponse, Term: s.CurrentTerm[i],
+		Source: uint8(i), Dest: uint8(j)}, m)
+	return t, true
+}
+
+// HandleHeartbeatResponse is HandleHeartbeatResponse(i, j, m).
+func (sp *Spec) HandleHeartbeatResponse(s *State, i, j int, m Message) (State, bool) {
+	if m.Type != HeartbeatResponse || m.Term > s.CurrentTerm[i] {
+		return State{}, false
+	}
+	t := *s
+	if m.Term == s.CurrentTerm[i] && s.State[i] == Leader {
+		t.RecentActive[i] = s.RecentActive[i].With(j)
+	}
+	t.discard(m)
+	return t, true
+}
+
+// HandleInstallSnapshotRequest is HandleInstallSnapshotRequest(i, j, m),
+// answered by an AppendEntriesResponse.
+func (sp *Spec) HandleInstallSnapshotRequest(s *State, i, j int, m Message) (State, bool) {
+	if m.Type != InstallSnapshotRequest || m.Term > s.CurrentTerm[i] {
+		return State{}, false
+	}
+	t := *s
+	if m.Term < s.CurrentTerm[i] {
+		t.reply(appendEntriesReply(s, i, j, false, 0), m)
+		return t, true
+	}
+	sp.AcceptSnapshot(&t, s, i, j, m)
+	return t, true
+}
+
+// AcceptSnapshot is AcceptSnapshot(i, j, m), writing into t. A snapshot at
+// or below the commit index is stale; one that matches the log only
+// advances the commit index; any other replaces the log.
+func (sp *Spec) AcceptSnapshot(t, s *State, i, j int, m Message) {
+	idx := int(m.SnapshotIndex)
+	follow(t, i)
+	switch {
+	case idx <= int(s.CommitIndex[i]):
+		t.reply(appendEntriesReply(s, i, j, true, int(s.CommitIndex[i])), m)
+	case idx <= s.LastIndex(i) && s.TermAt(i, idx) == int(m.SnapshotTerm):
+		t.CommitIndex[i] = uint8(idx)
+		t.reply(appendEntriesReply(s, i, j, true, idx), m)
+	default:
+		t.Log[i] = m.Entries
+		t.SnapshotIndex[i] = uint8(idx)
+		t.SnapshotTerm[i] = m.SnapshotTerm
+		t.CommitIndex[i] = uint8(idx)
+		t.reply(appendEntriesReply(s, i, j, true, idx), m)
+	}
+}
+
+// DropMessage is DropMessage(m): the network loses m.
+func (sp *Spec) DropMessage(s *State, m Message) (State, bool) {
+	t := *s
+	t.discard(m)
+	return t, true
+}
+
+// DuplicateMessage is DuplicateMessage(m): the network delivers m twice.
+func (sp *Spec) DuplicateMessage(s *State, m Message) (State, bool) {
+	t := *s
+	t.send(m)
+	return t, true
+}

@@ -1,0 +1,627 @@
+-------------------------------- MODULE Raft --------------------------------
+(***************************************************************************)
+(* Raft as github.com/raftcheck/raftcheck implements it: elections with     *)
+(* PreVote, CheckQuorum and leader stickiness; log replication with the    *)
+(* current-term commit rule; heartbeats that carry a safe commit index;    *)
+(* snapshots and log compaction; crash and restart with durable            *)
+(* currentTerm, votedFor, log and snapshot; a network that loses,          *)
+(* duplicates and reorders messages.                                       *)
+(*                                                                         *)
+(* The Go package spec/ is this module, action for action and variable for *)
+(* variable, with the same names (Go capitalises the first letter).        *)
+(* spec/tla_test.go fails when the two drift apart.                        *)
+(*                                                                         *)
+(* Modelling choices, each mirrored in spec/:                              *)
+(*  - log[i] is the whole log, including the prefix that a snapshot has    *)
+(*    compacted. Entries 1..snapshotIndex[i] stand for the state-machine   *)
+(*    image of the snapshot; the protocol reads them only through          *)
+(*    snapshotIndex/snapshotTerm, and the invariants may read them all.    *)
+(*  - "Recently heard from a leader" is the boolean leaderRecent[i]: set   *)
+(*    when i hears from the leader of its term (or becomes leader), and    *)
+(*    cleared when i's election timer elapses (ElectionTimerElapsed,       *)
+(*    Timeout), when it restarts or when it learns a higher term. It is    *)
+(*    the abstraction of etcd's electionElapsed < electionTimeout.         *)
+(*  - recentActive[i] is the set of peers the leader i has heard from in   *)
+(*    the current CheckQuorum interval.                                    *)
+(*  - AppendEntriesRequest carries at most one entry. A rejection carries  *)
+(*    a hint (the follower's guess of the last index that may match) in    *)
+(*    mmatchIndex; the leader moves nextIndex back to at most hint+1 and   *)
+(*    at least by one, never below matchIndex+1. This is the "reject with  *)
+(*    a hint" form of fast backtracking.                                   *)
+(*  - The bounds (MaxTerm, MaxLogLen, MaxMessages) are a state constraint, *)
+(*    not part of the actions: TLC and spec/ discard states outside them.  *)
+(***************************************************************************)
+EXTENDS Naturals, FiniteSets, Sequences, Bags, TLC
+
+CONSTANTS
+    Server,             \* the set of servers
+    Value,              \* the values clients propose
+    Nil,                \* no server / no value (the value of a no-op entry)
+    MaxTerm,            \* bound on currentTerm (state constraint)
+    MaxLogLen,          \* bound on the length of every log (state constraint)
+    MaxMessages,        \* bound on the messages in flight, duplicates counted
+    PreVoteEnabled,     \* BOOLEAN: campaign with a pre-vote round first
+    CheckQuorumEnabled, \* BOOLEAN: leaders step down without a quorum; stickiness
+    SnapshotEnabled     \* BOOLEAN: servers may compact their logs
+
+\* Server states.
+Follower == "Follower"
+PreCandidate == "PreCandidate"
+Candidate == "Candidate"
+Leader == "Leader"
+
+\* Message types (the Go constants in raft/ have the same names).
+PreVoteRequest == "PreVoteRequest"
+PreVoteResponse == "PreVoteResponse"
+RequestVoteRequest == "RequestVoteRequest"
+RequestVoteResponse == "RequestVoteResponse"
+AppendEntriesRequest == "AppendEntriesRequest"
+AppendEntriesResponse == "AppendEntriesResponse"
+HeartbeatRequest == "HeartbeatRequest"
+HeartbeatResponse == "HeartbeatResponse"
+InstallSnapshotRequest == "InstallSnapshotRequest"
+
+VARIABLES
+    currentTerm,   \* durable: the latest term the server has seen
+    state,         \* Follower, PreCandidate, Candidate or Leader
+    votedFor,      \* durable: the candidate voted for in currentTerm, or Nil
+    log,           \* durable: sequence of [term, value]; see snapshotIndex
+    commitIndex,   \* the highest index known to be committed
+    snapshotIndex, \* durable: entries 1..snapshotIndex are compacted
+    snapshotTerm,  \* durable: the term of the entry at snapshotIndex
+    votesGranted,  \* the servers that granted the current (pre-)vote campaign
+    nextIndex,     \* leader: the next index to send to each peer
+    matchIndex,    \* leader: the highest index known to match on each peer
+    leaderRecent,  \* heard from a live leader within an election timeout
+    recentActive,  \* leader: peers heard from in this CheckQuorum interval
+    messages       \* the network: a bag of messages (message -> count)
+
+vars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+          snapshotTerm, votesGranted, nextIndex, matchIndex, leaderRecent,
+          recentActive, messages>>
+
+-----------------------------------------------------------------------------
+(* Helpers *)
+
+Min(a, b) == IF a < b THEN a ELSE b
+Max(a, b) == IF a > b THEN a ELSE b
+MaxOf(S) == CHOOSE x \in S : \A y \in S : x >= y
+
+\* A configuration is [voters |-> set, outgoing |-> set]. It is joint when
+\* outgoing is not empty; then a quorum needs a majority of both.
+IsMajority(S, voters) == 2 * Cardinality(S \cap voters) > Cardinality(voters)
+IsQuorumOf(S, cfg) ==
+    /\ IsMajority(S, cfg.voters)
+    /\ cfg.outgoing = {} \/ IsMajority(S, cfg.outgoing)
+
+\* This module keeps the membership fixed: every server votes.
+Configuration == [voters |-> Server, outgoing |-> {}]
+IsQuorum(S) == IsQuorumOf(S, Configuration)
+
+LastIndex(i) == Len(log[i])
+\* The term at idx, read the way an implementation can after compaction.
+TermAt(i, idx) ==
+    IF idx = 0 THEN 0
+    ELSE IF idx = snapshotIndex[i] THEN snapshotTerm[i]
+    ELSE log[i][idx].term
+LastTerm(i) == TermAt(i, LastIndex(i))
+
+\* A vote (or pre-vote) goes only to a candidate whose log is at least as
+\* up to date, so that any leader holds every committed entry.
+LogUpToDate(i, m) ==
+    \/ m.mlastLogTerm > LastTerm(i)
+    \/ /\ m.mlastLogTerm = LastTerm(i)
+       /\ m.mlastLogIndex >= LastIndex(i)
+
+\* Leader stickiness: with CheckQuorum, a server that heard from a live
+\* leader recently rejects (pre-)votes, so a partitioned server that comes
+\* back cannot depose a healthy leader.
+InLease(i) == CheckQuorumEnabled /\ leaderRecent[i]
+
+Send(m) == messages' = messages (+) SetToBag({m})
+SendAll(ms) == messages' = messages (+) SetToBag(ms)
+Discard(m) == messages' = messages (-) SetToBag({m})
+Reply(response, request) ==
+    messages' = (messages (-) SetToBag({request})) (+) SetToBag({response})
+
+-----------------------------------------------------------------------------
+(* Initial state *)
+
+Init ==
+    /\ currentTerm = [i \in Server |-> 0]
+    /\ state = [i \in Server |-> Follower]
+    /\ votedFor = [i \in Server |-> Nil]
+    /\ log = [i \in Server |-> << >>]
+    /\ commitIndex = [i \in Server |-> 0]
+    /\ snapshotIndex = [i \in Server |-> 0]
+    /\ snapshotTerm = [i \in Server |-> 0]
+    /\ votesGranted = [i \in Server |-> {}]
+    /\ nextIndex = [i \in Server |-> [j \in Server |-> 1]]
+    /\ matchIndex = [i \in Server |-> [j \in Server |-> 0]]
+    /\ leaderRecent = [i \in Server |-> FALSE]
+    /\ recentActive = [i \in Server |-> {}]
+    /\ messages = EmptyBag
+
+-----------------------------------------------------------------------------
+(* Crash and restart *)
+
+\* Volatile state is lost. currentTerm, votedFor, log and the snapshot are
+\* durable: forgetting votedFor would let a server vote twice in a term.
+Restart(i) ==
+    /\ state' = [state EXCEPT ![i] = Follower]
+    /\ commitIndex' = [commitIndex EXCEPT ![i] = snapshotIndex[i]]
+    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
+    /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> 1]]
+    /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+    /\ recentActive' = [recentActive EXCEPT ![i] = {}]
+    /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
+                   messages>>
+
+-----------------------------------------------------------------------------
+(* Elections *)
+
+VoteRequest(i, type, term) ==
+    {[mtype |-> type, mterm |-> term, mlastLogTerm |-> LastTerm(i),
+      mlastLogIndex |-> LastIndex(i), msource |-> i, mdest |-> j] :
+        j \in Server \ {i}}
+
+\* Start a real campaign: a new term, a vote for oneself, vote requests.
+Campaign(i) ==
+    /\ currentTerm' = [currentTerm EXCEPT ![i] = currentTerm[i] + 1]
+    /\ state' = [state EXCEPT ![i] = Candidate]
+    /\ votedFor' = [votedFor EXCEPT ![i] = i]
+    /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+    /\ SendAll(VoteRequest(i, RequestVoteRequest, currentTerm[i] + 1))
+    /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
+                   matchIndex, recentActive>>
+
+\* The election timer of a non-leader fires. With PreVote the server asks
+\* first whether it could win in term currentTerm+1 without changing its
+\* term, so a server that cannot win does not disrupt the cluster.
+Timeout(i) ==
+    /\ state[i] /= Leader
+    /\ IF PreVoteEnabled
+         THEN /\ state' = [state EXCEPT ![i] = PreCandidate]
+              /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
+              /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+              /\ SendAll(VoteRequest(i, PreVoteRequest, currentTerm[i] + 1))
+              /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex,
+                             snapshotIndex, snapshotTerm, nextIndex,
+                             matchIndex, recentActive>>
+         ELSE Campaign(i)
+
+\* A pre-candidate that a quorum would vote for starts the real election.
+BecomeCandidate(i) ==
+    /\ PreVoteEnabled
+    /\ state[i] = PreCandidate
+    /\ IsQuorum(votesGranted[i])
+    /\ Campaign(i)
+
+\* A candidate with a quorum of votes leads. It appends a no-op entry of its
+\* term, so that it can commit (and so learn) everything committed before.
+BecomeLeader(i) ==
+    /\ state[i] = Candidate
+    /\ IsQuorum(votesGranted[i])
+    /\ state' = [state EXCEPT ![i] = Leader]
+    /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
+                                                   value |-> Nil])]
+    /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> LastIndex(i) + 1]]
+    /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = TRUE]
+    /\ recentActive' = [recentActive EXCEPT ![i] = {}]
+    /\ UNCHANGED <<currentTerm, votedFor, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, messages>>
+
+\* With CheckQuorum, a leader that has not heard from a quorum within an
+\* election timeout steps down; otherwise a new interval starts. Stepping
+\* down is what lets followers' stickiness expire safely.
+CheckQuorum(i) ==
+    /\ CheckQuorumEnabled
+    /\ state[i] = Leader
+    /\ IF IsQuorum(recentActive[i] \cup {i})
+         THEN /\ recentActive' = [recentActive EXCEPT ![i] = {}]
+              /\ UNCHANGED <<state, leaderRecent>>
+         ELSE /\ state' = [state EXCEPT ![i] = Follower]
+              /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+              /\ UNCHANGED recentActive
+    /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex, messages>>
+
+\* An election timeout passes without news from the leader: i forgets it
+\* heard from a live leader, and will grant (pre-)votes again.
+ElectionTimerElapsed(i) ==
+    /\ state[i] /= Leader
+    /\ leaderRecent[i]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, recentActive, messages>>
+
+-----------------------------------------------------------------------------
+(* Client requests, replication and commit *)
+
+ClientRequest(i, v) ==
+    /\ state[i] = Leader
+    /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
+                                                   value |-> v])]
+    /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   leaderRecent, recentActive, messages>>
+
+\* The servers that hold the leader's entry at idx (as far as it knows).
+Agree(i, idx) == {i} \cup {k \in Server : matchIndex[i][k] >= idx}
+
+\* A leader commits by counting replicas only entries of its own term
+\* (Figure 8 of the Raft paper): an older entry on a quorum can still be
+\* overwritten by a server whose last entry has a later term.
+AdvanceCommitIndex(i) ==
+    /\ state[i] = Leader
+    /\ LET committable == {idx \in commitIndex[i] + 1 .. LastIndex(i) :
+                              /\ IsQuorum(Agree(i, idx))
+                              /\ log[i][idx].term = currentTerm[i]}
+       IN /\ committable /= {}
+          /\ commitIndex' = [commitIndex EXCEPT ![i] = MaxOf(committable)]
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   leaderRecent, recentActive, messages>>
+
+\* Send j the entry at nextIndex[i][j], or an empty probe.
+AppendEntries(i, j) ==
+    /\ i /= j
+    /\ state[i] = Leader
+    /\ nextIndex[i][j] > snapshotIndex[i]
+    /\ LET prev == nextIndex[i][j] - 1
+           last == Min(LastIndex(i), nextIndex[i][j])
+       IN Send([mtype |-> AppendEntriesRequest, mterm |-> currentTerm[i],
+                mprevLogIndex |-> prev, mprevLogTerm |-> TermAt(i, prev),
+                mentries |-> SubSeq(log[i], nextIndex[i][j], last),
+                mcommitIndex |-> commitIndex[i], msource |-> i, mdest |-> j])
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive>>
+
+\* A heartbeat carries min(commitIndex, matchIndex[j]): j may commit only
+\* what the leader knows matches on j.
+Heartbeat(i, j) ==
+    /\ i /= j
+    /\ state[i] = Leader
+    /\ Send([mtype |-> HeartbeatRequest, mterm |-> currentTerm[i],
+             mcommitIndex |-> Min(commitIndex[i], matchIndex[i][j]),
+             msource |-> i, mdest |-> j])
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive>>
+
+\* j needs entries the leader has compacted: send the snapshot. Its
+\* mentries is the compacted prefix, i.e. the state-machine image.
+SendSnapshot(i, j) ==
+    /\ i /= j
+    /\ state[i] = Leader
+    /\ nextIndex[i][j] <= snapshotIndex[i]
+    /\ Send([mtype |-> InstallSnapshotRequest, mterm |-> currentTerm[i],
+             msnapshotIndex |-> snapshotIndex[i],
+             msnapshotTerm |-> snapshotTerm[i],
+             mentries |-> SubSeq(log[i], 1, snapshotIndex[i]),
+             msource |-> i, mdest |-> j])
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive>>
+
+\* Discard the log up to a committed index (the state machine has it).
+CompactLog(i, idx) ==
+    /\ SnapshotEnabled
+    /\ idx > snapshotIndex[i]
+    /\ idx <= commitIndex[i]
+    /\ snapshotIndex' = [snapshotIndex EXCEPT ![i] = idx]
+    /\ snapshotTerm' = [snapshotTerm EXCEPT ![i] = log[i][idx].term]
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   votesGranted, nextIndex, matchIndex, leaderRecent,
+                   recentActive, messages>>
+
+-----------------------------------------------------------------------------
+(* Receiving messages *)
+
+\* Any message with a higher term makes the receiver a follower of that
+\* term first, except: a pre-vote request never changes a term (the
+\* sender has not changed its own), a granted pre-vote carries the term
+\* the pre-candidate would campaign in, and a vote request that reaches a
+\* server in its leader lease is rejected without a term change.
+UpdateTerm(i, j, m) ==
+    /\ m.mterm > currentTerm[i]
+    /\ m.mtype /= PreVoteRequest
+    /\ ~(m.mtype = PreVoteResponse /\ m.mgranted)
+    /\ ~(m.mtype = RequestVoteRequest /\ InLease(i))
+    /\ currentTerm' = [currentTerm EXCEPT ![i] = m.mterm]
+    /\ state' = [state EXCEPT ![i] = Follower]
+    /\ votedFor' = [votedFor EXCEPT ![i] = Nil]
+    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+    /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
+                   matchIndex, recentActive, messages>>
+
+\* A pre-vote is granted for a later term to an up-to-date log, unless i is
+\* in its leader lease. A rejection carries i's term so that a lagging
+\* pre-candidate learns it.
+HandlePreVoteRequest(i, j, m) ==
+    /\ m.mtype = PreVoteRequest
+    /\ LET grant == /\ m.mterm > currentTerm[i]
+                    /\ LogUpToDate(i, m)
+                    /\ ~InLease(i)
+       IN Reply([mtype |-> PreVoteResponse,
+                 mterm |-> IF grant THEN m.mterm ELSE currentTerm[i],
+                 mgranted |-> grant, msource |-> i, mdest |-> j], m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive>>
+
+\* Stale responses (a finished campaign, an older term) are dropped here.
+HandlePreVoteResponse(i, j, m) ==
+    /\ m.mtype = PreVoteResponse
+    /\ m.mgranted \/ m.mterm <= currentTerm[i]
+    /\ votesGranted' =
+         IF state[i] = PreCandidate /\ m.mgranted /\ m.mterm = currentTerm[i] + 1
+           THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
+           ELSE votesGranted
+    /\ Discard(m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, nextIndex, matchIndex,
+                   leaderRecent, recentActive>>
+
+\* At most one vote per term (votedFor is durable), and only for an
+\* up-to-date log.
+HandleRequestVoteRequest(i, j, m) ==
+    /\ m.mtype = RequestVoteRequest
+    /\ m.mterm <= currentTerm[i] \/ InLease(i)
+    /\ LET grant == /\ m.mterm = currentTerm[i]
+                    /\ LogUpToDate(i, m)
+                    /\ votedFor[i] \in {Nil, j}
+       IN /\ votedFor' = IF grant THEN [votedFor EXCEPT ![i] = j] ELSE votedFor
+          /\ Reply([mtype |-> RequestVoteResponse, mterm |-> currentTerm[i],
+                    mgranted |-> grant, msource |-> i, mdest |-> j], m)
+    /\ UNCHANGED <<currentTerm, state, log, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   leaderRecent, recentActive>>
+
+HandleRequestVoteResponse(i, j, m) ==
+    /\ m.mtype = RequestVoteResponse
+    /\ m.mterm <= currentTerm[i]
+    /\ votesGranted' =
+         IF state[i] = Candidate /\ m.mgranted /\ m.mterm = currentTerm[i]
+           THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
+           ELSE votesGranted
+    /\ Discard(m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, nextIndex, matchIndex,
+                   leaderRecent, recentActive>>
+
+AppendEntriesReply(i, j, success, idx) ==
+    [mtype |-> AppendEntriesResponse, mterm |-> currentTerm[i],
+     msuccess |-> success, mmatchIndex |-> idx, msource |-> i, mdest |-> j]
+
+\* i hears from the leader of its term: it follows it and resets its
+\* election timer.
+Follow(i) ==
+    /\ state' = [state EXCEPT ![i] = Follower]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = TRUE]
+
+\* The follower's commit index never passes the last entry that it knows
+\* matches the leader (prev + the entries of this message): the rest of
+\* its log may be a stale suffix that the leader will overwrite.
+AcceptAppendEntries(i, j, m) ==
+    LET prev == m.mprevLogIndex
+        lastNew == prev + Len(m.mentries)
+        logOk == prev <= LastIndex(i) /\ TermAt(i, prev) = m.mprevLogTerm
+        present == \/ Len(m.mentries) = 0
+                   \/ /\ lastNew <= LastIndex(i)
+                      /\ log[i][lastNew].term = m.mentries[Len(m.mentries)].term
+    IN
+    /\ Follow(i)
+    /\ IF prev < commitIndex[i]
+         THEN \* Below the commit index the logs match; the entries there
+              \* may be compacted, so answer with what is committed.
+              /\ Reply(AppendEntriesReply(i, j, TRUE, commitIndex[i]), m)
+              /\ UNCHANGED <<log, commitIndex>>
+       ELSE IF logOk
+         THEN /\ log' = [log EXCEPT ![i] = IF present THEN log[i]
+                                ELSE SubSeq(log[i], 1, prev) \o m.mentries]
+              /\ commitIndex' = [commitIndex EXCEPT ![i] =
+                                   Max(commitIndex[i], Min(m.mcommitIndex, lastNew))]
+              /\ Reply(AppendEntriesReply(i, j, TRUE, lastNew), m)
+         ELSE /\ Reply(AppendEntriesReply(i, j, FALSE,
+                                          Min(prev - 1, LastIndex(i))), m)
+              /\ UNCHANGED <<log, commitIndex>>
+
+HandleAppendEntriesRequest(i, j, m) ==
+    /\ m.mtype = AppendEntriesRequest
+    /\ m.mterm <= currentTerm[i]
+    /\ IF m.mterm < currentTerm[i]
+         THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
+              /\ UNCHANGED <<state, log, commitIndex, leaderRecent>>
+         ELSE AcceptAppendEntries(i, j, m)
+    /\ UNCHANGED <<currentTerm, votedFor, snapshotIndex, snapshotTerm,
+                   votesGranted, nextIndex, matchIndex, recentActive>>
+
+HandleAppendEntriesResponse(i, j, m) ==
+    /\ m.mtype = AppendEntriesResponse
+    /\ m.mterm <= currentTerm[i]
+    /\ IF m.mterm = currentTerm[i] /\ state[i] = Leader
+         THEN /\ recentActive' = [recentActive EXCEPT ![i] = @ \cup {j}]
+              /\ IF m.msuccess
+                   THEN /\ nextIndex' = [nextIndex EXCEPT ![i][j] =
+                                           Max(@, m.mmatchIndex + 1)]
+                        /\ matchIndex' = [matchIndex EXCEPT ![i][j] =
+                                            Max(@, m.mmatchIndex)]
+                   ELSE /\ nextIndex' = [nextIndex EXCEPT ![i][j] =
+                                           Max(Min(@ - 1, m.mmatchIndex + 1),
+                                               matchIndex[i][j] + 1)]
+                        /\ UNCHANGED matchIndex
+         ELSE UNCHANGED <<nextIndex, matchIndex, recentActive>>
+    /\ Discard(m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, leaderRecent>>
+
+HandleHeartbeatRequest(i, j, m) ==
+    /\ m.mtype = HeartbeatRequest
+    /\ m.mterm <= currentTerm[i]
+    /\ IF m.mterm < currentTerm[i]
+         THEN UNCHANGED <<state, commitIndex, leaderRecent>>
+         ELSE /\ Follow(i)
+              /\ commitIndex' = [commitIndex EXCEPT ![i] =
+                                   Max(commitIndex[i], m.mcommitIndex)]
+    /\ Reply([mtype |-> HeartbeatResponse, mterm |-> currentTerm[i],
+              msource |-> i, mdest |-> j], m)
+    /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
+                   votesGranted, nextIndex, matchIndex, recentActive>>
+
+HandleHeartbeatResponse(i, j, m) ==
+    /\ m.mtype = HeartbeatResponse
+    /\ m.mterm <= currentTerm[i]
+    /\ recentActive' =
+         IF m.mterm = currentTerm[i] /\ state[i] = Leader
+           THEN [recentActive EXCEPT ![i] = @ \cup {j}]
+           ELSE recentActive
+    /\ Discard(m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent>>
+
+\* A snapshot at or below the commit index is stale. One that matches the
+\* log only advances the commit index; otherwise it replaces the log.
+\* It is answered by an AppendEntriesResponse.
+AcceptSnapshot(i, j, m) ==
+    LET idx == m.msnapshotIndex
+        matches == idx <= LastIndex(i) /\ TermAt(i, idx) = m.msnapshotTerm
+    IN
+    /\ Follow(i)
+    /\ IF idx <= commitIndex[i]
+         THEN /\ Reply(AppendEntriesReply(i, j, TRUE, commitIndex[i]), m)
+              /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm>>
+       ELSE IF matches
+         THEN /\ commitIndex' = [commitIndex EXCEPT ![i] = idx]
+              /\ Reply(AppendEntriesReply(i, j, TRUE, idx), m)
+              /\ UNCHANGED <<log, snapshotIndex, snapshotTerm>>
+         ELSE /\ log' = [log EXCEPT ![i] = m.mentries]
+              /\ snapshotIndex' = [snapshotIndex EXCEPT ![i] = idx]
+              /\ snapshotTerm' = [snapshotTerm EXCEPT ![i] = m.msnapshotTerm]
+              /\ commitIndex' = [commitIndex EXCEPT ![i] = idx]
+              /\ Reply(AppendEntriesReply(i, j, TRUE, idx), m)
+
+HandleInstallSnapshotRequest(i, j, m) ==
+    /\ m.mtype = InstallSnapshotRequest
+    /\ m.mterm <= currentTerm[i]
+    /\ IF m.mterm < currentTerm[i]
+         THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
+              /\ UNCHANGED <<state, log, commitIndex, snapshotIndex,
+                             snapshotTerm, leaderRecent>>
+         ELSE AcceptSnapshot(i, j, m)
+    /\ UNCHANGED <<currentTerm, votedFor, votesGranted, nextIndex, matchIndex,
+                   recentActive>>
+
+-----------------------------------------------------------------------------
+(* Network faults *)
+
+DropMessage(m) ==
+    /\ Discard(m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive>>
+
+DuplicateMessage(m) ==
+    /\ Send(m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive>>
+
+-----------------------------------------------------------------------------
+(* The next-state relation. Messages are delivered in any order. *)
+
+Receive(m) ==
+    LET i == m.mdest
+        j == m.msource
+    IN \/ UpdateTerm(i, j, m)
+       \/ HandlePreVoteRequest(i, j, m)
+       \/ HandlePreVoteResponse(i, j, m)
+       \/ HandleRequestVoteRequest(i, j, m)
+       \/ HandleRequestVoteResponse(i, j, m)
+       \/ HandleAppendEntriesRequest(i, j, m)
+       \/ HandleAppendEntriesResponse(i, j, m)
+       \/ HandleHeartbeatRequest(i, j, m)
+       \/ HandleHeartbeatResponse(i, j, m)
+       \/ HandleInstallSnapshotRequest(i, j, m)
+
+Next ==
+    \/ \E i \in Server : Restart(i)
+    \/ \E i \in Server : Timeout(i)
+    \/ \E i \in Server : BecomeCandidate(i)
+    \/ \E i \in Server : BecomeLeader(i)
+    \/ \E i \in Server : CheckQuorum(i)
+    \/ \E i \in Server : ElectionTimerElapsed(i)
+    \/ \E i \in Server, v \in Value : ClientRequest(i, v)
+    \/ \E i \in Server : AdvanceCommitIndex(i)
+    \/ \E i, j \in Server : AppendEntries(i, j)
+    \/ \E i, j \in Server : Heartbeat(i, j)
+    \/ \E i, j \in Server : SendSnapshot(i, j)
+    \/ \E i \in Server, idx \in 1..MaxLogLen : CompactLog(i, idx)
+    \/ \E m \in DOMAIN messages : Receive(m)
+    \/ \E m \in DOMAIN messages : DropMessage(m)
+    \/ \E m \in DOMAIN messages : DuplicateMessage(m)
+
+Spec == Init /\ [][Next]_vars
+
+-----------------------------------------------------------------------------
+(* Bounds and symmetry for model checking *)
+
+StateConstraint ==
+    /\ \A i \in Server : currentTerm[i] <= MaxTerm
+    /\ \A i \in Server : Len(log[i]) <= MaxLogLen
+    /\ BagCardinality(messages) <= MaxMessages
+
+Symmetry == Permutations(Server)
+
+-----------------------------------------------------------------------------
+(* Invariants *)
+
+\* At most one leader per term.
+ElectionSafety ==
+    \A i, j \in Server :
+        (state[i] = Leader /\ state[j] = Leader /\ currentTerm[i] = currentTerm[j])
+            => i = j
+
+\* Two logs that agree on the term of an index agree on everything up to it.
+LogMatching ==
+    \A i, j \in Server :
+        \A n \in 1..Min(Len(log[i]), Len(log[j])) :
+            log[i][n].term = log[j][n].term
+                => SubSeq(log[i], 1, n) = SubSeq(log[j], 1, n)
+
+\* A server learns that an entry is committed only in a term at least the
+\* term T in which it was committed, so currentTerm[i] >= T. A leader of a
+\* term >= currentTerm[i] therefore holds every entry i knows committed.
+LeaderCompleteness ==
+    \A l, i \in Server :
+        (state[l] = Leader /\ currentTerm[i] <= currentTerm[l])
+            => \A n \in 1..commitIndex[i] :
+                   n <= Len(log[l]) /\ log[l][n] = log[i][n]
+
+\* No two servers commit different entries at the same index.
+StateMachineSafety ==
+    /\ \A i \in Server : commitIndex[i] <= Len(log[i])
+    /\ \A i, j \in Server :
+           \A n \in 1..Min(commitIndex[i], commitIndex[j]) : log[i][n] = log[j][n]
+
+\* A committed entry is held by a quorum of every configuration that could
+\* elect a leader (here, the fixed configuration).
+CommittedIsDurable ==
+    \A i \in Server :
+        \A n \in 1..commitIndex[i] :
+            IsQuorum({k \in Server : n <= Len(log[k]) /\ log[k][n] = log[i][n]})
+
+\* The snapshot is a prefix of the committed log.
+SnapshotIsCommitted ==
+    \A i \in Server :
+        /\ snapshotIndex[i] <= commitIndex[i]
+        /\ snapshotIndex[i] > 0 => snapshotTerm[i] = log[i][snapshotIndex[i]].term
+
+=============================================================================
