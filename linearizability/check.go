@@ -90,3 +90,31 @@ func verdictOf(res porcupine.CheckResult) Verdict {
 	// Unknown, and anything a future Porcupine adds: never a pass.
 	return Unknown
 }
+
+// IllegalKeys returns, for an Illegal result, the keys for which the checker
+// found no linearization of all their operations, in order of first
+// appearance. If the check also ran out of time, keys it did not finish are
+// included. For other verdicts it returns nil.
+func (r Result) IllegalKeys() []string {
+	if r.Verdict != Illegal {
+		return nil
+	}
+	parts := model.PartitionByKey(r.History.Porcupine())
+	partials := r.Info.PartialLinearizations()
+	var keys []string
+	for i, part := range parts {
+		if i >= len(partials) || !hasFullLinearization(partials[i], len(part)) {
+			keys = append(keys, part[0].Input.(model.Input).Key)
+		}
+	}
+	return keys
+}
+
+func hasFullLinearization(partials [][]int, n int) bool {
+	for _, p := range partials {
+		if len(p) == n {
+			return true
+		}
+	}
+	return false
+}

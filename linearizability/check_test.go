@@ -144,3 +144,18 @@ func TestCheckedPerKey(t *testing.T) {
 	h.Ops[len(h.Ops)-1].Output = missing()
 	assert.Equal(t, Illegal, check(t, h).Verdict)
 }
+
+func TestIllegalKeysNamesTheKeysThatFailed(t *testing.T) {
+	h := History{Ops: []Operation{
+		op(0, model.Put("a", "1"), 0, 10, done()),
+		op(0, model.Put("b", "1"), 0, 10, done()),
+		op(0, model.Put("c", "1"), 0, 10, done()),
+		op(1, model.Get("a", model.ReadLog), 20, 30, read("1")),
+		op(1, model.Get("b", model.ReadLease), 20, 30, missing()),
+		op(1, model.Get("c", model.ReadFollower), 20, 30, read("2")),
+	}}
+	res := check(t, h)
+	require.Equal(t, Illegal, res.Verdict)
+	assert.Equal(t, []string{"b", "c"}, res.IllegalKeys())
+	assert.Nil(t, check(t, linearizableHistory()).IllegalKeys())
+}
