@@ -50,8 +50,11 @@ func (r Result) String() string {
 			dropped++
 		}
 	}
-	s := fmt.Sprintf("%s: %d operations (%d unknown gets dropped), checked in %v",
-		r.Verdict, len(r.History.Ops), dropped, r.Elapsed.Round(time.Microsecond))
+	s := fmt.Sprintf("%s: %d operations", r.Verdict, len(r.History.Ops))
+	if dropped > 0 {
+		s += fmt.Sprintf(" (%d unknown gets dropped)", dropped)
+	}
+	s += fmt.Sprintf(", checked in %v", r.Elapsed.Round(time.Microsecond))
 	if r.Verdict == Unknown {
 		s += fmt.Sprintf(" (timed out after %v; not a pass)", r.Timeout)
 	}

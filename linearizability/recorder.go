@@ -93,9 +93,12 @@ func (r *Recorder) Invoke(client int, in model.Input) OpID {
 	return id
 }
 
-// Return records that operation id returned out now. For an outcome the
-// client does not know, call Unknown instead.
+// Return records that operation id returned out now. An out with Unknown
+// set is the same as calling Unknown.
 func (r *Recorder) Return(id OpID, out model.Output) error {
+	if out.Unknown {
+		return r.Unknown(id)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.checkPendingLocked(id); err != nil {

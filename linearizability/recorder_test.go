@@ -29,7 +29,7 @@ func TestRecorderReportsPendingOpsAsUnknown(t *testing.T) {
 	pending := rec.Invoke(1, model.Put("x", "1"))
 	timedOut := rec.Invoke(2, model.Put("x", "2"))
 	clock.now = 9
-	require.NoError(t, rec.Unknown(timedOut))
+	require.NoError(t, rec.Return(timedOut, model.UnknownOutput()))
 
 	h := rec.History()
 	assert.Equal(t, unknownOp(1, model.Put("x", "1"), 5), h.Ops[pending])
