@@ -83,10 +83,9 @@ func (r *core) BecomeLeader() {
 	r.reset(r.term)
 	r.role = Leader
 	r.lead = r.id
-	// Followers start in probe: the leader does not know their logs yet.
-	for _, pr := range r.trk.progress {
-		pr.becomeProbe()
-	}
+	// reset left every member in probe at our last index plus one: the
+	// leader does not know their logs yet and optimistically assumes they
+	// match its own.
 	r.trk.progress[r.id].becomeReplicate()
 	r.traceAction("BecomeLeader", nil)
 	r.appendEntries(Entry{})

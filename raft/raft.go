@@ -128,7 +128,6 @@ func newCore(c Config) (*core, error) {
 	return r, nil
 }
 
-
 func (r *core) hardState() HardState {
 	return HardState{Term: r.term, Vote: r.vote, Commit: r.log.committed}
 }

@@ -39,13 +39,19 @@ type Network struct {
 	cut     map[[2]uint64]bool
 	// Delivered counts the messages delivered, by type.
 	Delivered map[raft.MessageType]int
+
+	// applied is every entry any node ever applied, by index, across
+	// crashes; safetyErr is the first conflict found in it.
+	applied   map[uint64]raft.Entry
+	safetyErr error
 }
 
 // New starts a group of n voters with IDs 1..n. Each config gets ID,
 // Storage and Voters filled in before configure, if not nil, adjusts it.
 func New(t testing.TB, n int, configure func(*raft.Config)) *Network {
 	t.Helper()
-	nw := &Network{t: t, Nodes: make(map[uint64]*Node), cut: make(map[[2]uint64]bool), Delivered: make(map[raft.MessageType]int)}
+	nw := &Network{t: t, Nodes: make(map[uint64]*Node), cut: make(map[[2]uint64]bool),
+		Delivered: make(map[raft.MessageType]int), applied: make(map[uint64]raft.Entry)}
 	voters := make([]uint64, n)
 	for i := range voters {
 		voters[i] = uint64(i + 1)
@@ -115,6 +121,7 @@ func (nw *Network) Process(id uint64) bool {
 		}
 		nw.Pending = append(nw.Pending, rd.Messages...)
 		nd.Applied = append(nd.Applied, rd.CommittedEntries...)
+		nw.recordApplied(id, rd.CommittedEntries)
 		nd.Advance(rd)
 	}
 	return any
@@ -152,11 +159,19 @@ func (nw *Network) Deliver(i int) bool {
 // ready. It fails the test if the group does not settle within a bound.
 func (nw *Network) DeliverAll() {
 	nw.t.Helper()
+	nw.DeliverAllExcept(func(raft.Message) bool { return false })
+}
+
+// DeliverAllExcept is DeliverAll, dropping every message that matches
+// drop instead of delivering it.
+func (nw *Network) DeliverAllExcept(drop func(raft.Message) bool) {
+	nw.t.Helper()
 	for round := 0; ; round++ {
 		if round > 100000 {
 			nw.t.Fatalf("network did not settle; %d messages pending", len(nw.Pending))
 		}
 		nw.ProcessAll()
+		nw.Drop(drop)
 		if len(nw.Pending) == 0 {
 			return
 		}
@@ -260,19 +275,28 @@ func (nw *Network) Leader() uint64 {
 	return lead
 }
 
-// CheckStateMachineSafety fails the test if two nodes applied different
-// entries at the same index. Nodes restarted since count from their
-// snapshot on.
+func (nw *Network) recordApplied(id uint64, ents []raft.Entry) {
+	for _, e := range ents {
+		prev, ok := nw.applied[e.Index]
+		if ok && nw.safetyErr == nil && (prev.Term != e.Term || !bytes.Equal(prev.Data, e.Data)) {
+			nw.safetyErr = fmt.Errorf("state machine safety: node %d applied %d/%q at index %d, another node applied %d/%q",
+				id, e.Term, e.Data, e.Index, prev.Term, prev.Data)
+		}
+		if !ok {
+			nw.applied[e.Index] = e
+		}
+	}
+}
+
+// StateMachineSafety returns an error if two nodes ever applied different
+// entries at the same index, crashes included.
+func (nw *Network) StateMachineSafety() error { return nw.safetyErr }
+
+// CheckStateMachineSafety fails the test if StateMachineSafety does.
 func (nw *Network) CheckStateMachineSafety() {
 	nw.t.Helper()
-	byIndex := make(map[uint64]raft.Entry)
-	for _, id := range nw.IDs() {
-		for _, e := range nw.Nodes[id].Applied {
-			if prev, ok := byIndex[e.Index]; ok && (prev.Term != e.Term || !bytes.Equal(prev.Data, e.Data)) {
-				nw.t.Fatalf("state machine safety: index %d applied as %d/%q and %d/%q", e.Index, prev.Term, prev.Data, e.Term, e.Data)
-			}
-			byIndex[e.Index] = e
-		}
+	if err := nw.StateMachineSafety(); err != nil {
+		nw.t.Fatal(err)
 	}
 }
 
