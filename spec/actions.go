@@ -30,33 +30,35 @@ func (l Label) String() string {
 	return l.Action + "(" + strings.Join(args, ", ") + ")"
 }
 
-// Emit receives one successor of a state. next is only valid during the call.
+// Emit receives one successor of a state. next is scratch space, valid only
+// during the call.
 type Emit func(l Label, next *State)
 
 // Action is one action of Next with the enumeration of its parameters.
+// Successors calls emit with each successor of s, built in the scratch t.
 type Action struct {
 	Name       string
-	Successors func(sp *Spec, s *State, emit Emit)
+	Successors func(sp *Spec, s, t *State, emit Emit)
 }
 
 // ServerAction enumerates fn over i \in Server.
-func ServerAction(name string, fn func(*Spec, *State, int) (State, bool)) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+func ServerAction(name string, fn func(*Spec, *State, int, *State) bool) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
-			if t, ok := fn(sp, s, i); ok {
-				emit(Label{Action: name, Params: [2]int{i}, kinds: "s"}, &t)
+			if fn(sp, s, i, t) {
+				emit(Label{Action: name, Params: [2]int{i}, kinds: "s"}, t)
 			}
 		}
 	}}
 }
 
 // PairAction enumerates fn over i, j \in Server.
-func PairAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+func PairAction(name string, fn func(*Spec, *State, int, int, *State) bool) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			for j := range sp.n() {
-				if t, ok := fn(sp, s, i, j); ok {
-					emit(Label{Action: name, Params: [2]int{i, j}, kinds: "ss"}, &t)
+				if fn(sp, s, i, j, t) {
+					emit(Label{Action: name, Params: [2]int{i, j}, kinds: "ss"}, t)
 				}
 			}
 		}
@@ -64,12 +66,12 @@ func PairAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Act
 }
 
 // ValueAction enumerates fn over i \in Server, v \in Value (1..Values).
-func ValueAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+func ValueAction(name string, fn func(*Spec, *State, int, int, *State) bool) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			for v := 1; v <= sp.Config.Values; v++ {
-				if t, ok := fn(sp, s, i, v); ok {
-					emit(Label{Action: name, Params: [2]int{i, v}, kinds: "sv"}, &t)
+				if fn(sp, s, i, v, t) {
+					emit(Label{Action: name, Params: [2]int{i, v}, kinds: "sv"}, t)
 				}
 			}
 		}
@@ -77,12 +79,12 @@ func ValueAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Ac
 }
 
 // IndexAction enumerates fn over i \in Server, idx \in 1..MaxLogLen.
-func IndexAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+func IndexAction(name string, fn func(*Spec, *State, int, int, *State) bool) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			for idx := 1; idx <= sp.Config.MaxLogLen; idx++ {
-				if t, ok := fn(sp, s, i, idx); ok {
-					emit(Label{Action: name, Params: [2]int{i, idx}, kinds: "sx"}, &t)
+				if fn(sp, s, i, idx, t) {
+					emit(Label{Action: name, Params: [2]int{i, idx}, kinds: "sx"}, t)
 				}
 			}
 		}
@@ -91,25 +93,25 @@ func IndexAction(name string, fn func(*Spec, *State, int, int) (State, bool)) Ac
 
 // ReceiveAction enumerates fn(i, j, m) over m \in DOMAIN messages with
 // i = m.mdest and j = m.msource, as Receive(m) does.
-func ReceiveAction(name string, fn func(*Spec, *State, int, int, Message) (State, bool)) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+func ReceiveAction(name string, fn func(*Spec, *State, int, int, Message, *State) bool) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for k := range s.Messages {
 			m := &s.Messages[k].Msg
 			i, j := int(m.Dest), int(m.Source)
-			if t, ok := fn(sp, s, i, j, *m); ok {
-				emit(Label{Action: name, Params: [2]int{i, j}, Msg: m, kinds: "ss"}, &t)
+			if fn(sp, s, i, j, *m, t) {
+				emit(Label{Action: name, Params: [2]int{i, j}, Msg: m, kinds: "ss"}, t)
 			}
 		}
 	}}
 }
 
 // MessageAction enumerates fn over m \in DOMAIN messages.
-func MessageAction(name string, fn func(*Spec, *State, Message) (State, bool)) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s *State, emit Emit) {
+func MessageAction(name string, fn func(*Spec, *State, Message, *State) bool) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for k := range s.Messages {
 			m := &s.Messages[k].Msg
-			if t, ok := fn(sp, s, *m); ok {
-				emit(Label{Action: name, Msg: m}, &t)
+			if fn(sp, s, *m, t) {
+				emit(Label{Action: name, Msg: m}, t)
 			}
 		}
 	}}
@@ -170,8 +172,9 @@ func (sp *Spec) ReplaceAction(name string, a Action) {
 
 // Successors calls emit for every successor of s under Next.
 func (sp *Spec) Successors(s *State, emit Emit) {
+	var t State
 	for k := range sp.Actions {
-		sp.Actions[k].Successors(sp, s, emit)
+		sp.Actions[k].Successors(sp, s, &t, emit)
 	}
 }
 

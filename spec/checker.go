@@ -40,20 +40,48 @@ type Step struct {
 const shardCount = 256
 
 // seenSet maps fingerprints to the fingerprint of the parent, sharded so
-// that workers rarely contend.
+// that workers rarely contend. Each shard is an open-addressing table in
+// which 0 marks an empty slot; fingerprints are never 0.
 type seenSet struct {
-	shards [shardCount]struct {
-		sync.Mutex
-		m map[uint64]uint64
-	}
+	shards [shardCount]seenShard
+}
+
+type seenShard struct {
+	sync.Mutex
+	keys    []uint64
+	parents []uint64
+	used    int
 }
 
 func newSeenSet() *seenSet {
 	ss := &seenSet{}
 	for k := range ss.shards {
-		ss.shards[k].m = make(map[uint64]uint64)
+		ss.shards[k].keys = make([]uint64, 1024)
+		ss.shards[k].parents = make([]uint64, 1024)
 	}
 	return ss
+}
+
+// slot is the index of fp in the table, or of the empty slot where it goes.
+func (sh *seenShard) slot(fp uint64) int {
+	mask := len(sh.keys) - 1
+	for k := int(fp>>8) & mask; ; k = (k + 1) & mask {
+		if sh.keys[k] == fp || sh.keys[k] == 0 {
+			return k
+		}
+	}
+}
+
+func (sh *seenShard) grow() {
+	keys, parents := sh.keys, sh.parents
+	sh.keys = make([]uint64, 2*len(keys))
+	sh.parents = make([]uint64, 2*len(keys))
+	for k, fp := range keys {
+		if fp != 0 {
+			x := sh.slot(fp)
+			sh.keys[x], sh.parents[x] = fp, parents[k]
+		}
+	}
 }
 
 // insert adds fp with its parent and reports whether it was new.
@@ -61,10 +89,15 @@ func (ss *seenSet) insert(fp, parent uint64) bool {
 	sh := &ss.shards[fp%shardCount]
 	sh.Lock()
 	defer sh.Unlock()
-	if _, ok := sh.m[fp]; ok {
+	x := sh.slot(fp)
+	if sh.keys[x] == fp {
 		return false
 	}
-	sh.m[fp] = parent
+	sh.keys[x], sh.parents[x] = fp, parent
+	sh.used++
+	if 2*sh.used > len(sh.keys) {
+		sh.grow()
+	}
 	return true
 }
 
@@ -72,7 +105,7 @@ func (ss *seenSet) parent(fp uint64) uint64 {
 	sh := &ss.shards[fp%shardCount]
 	sh.Lock()
 	defer sh.Unlock()
-	return sh.m[fp]
+	return sh.parents[sh.slot(fp)]
 }
 
 type node struct {
@@ -101,7 +134,7 @@ func (sp *Spec) Check(opt Options) Result {
 	fp := newEncoder(sp.n()).Fingerprint(&init)
 	seen.insert(fp, fp)
 	res.Distinct = 1
-	frontier := []node{{init, fp}}
+	frontier := [][]node{{{init, fp}}}
 	var bad []found
 	if name := sp.violated(&init); name != "" {
 		bad = append(bad, found{name, fp})
@@ -118,7 +151,7 @@ func (sp *Spec) Check(opt Options) Result {
 		var gen int64
 		frontier, bad, gen = sp.expand(frontier, seen, workers)
 		res.Generated += gen
-		res.Distinct += len(frontier)
+		res.Distinct += levelLen(frontier)
 		if len(frontier) > 0 {
 			res.Depth++
 		}
@@ -142,12 +175,16 @@ func (sp *Spec) violated(s *State) string {
 	return ""
 }
 
-// expand computes the next level: the new distinct successors of frontier.
-func (sp *Spec) expand(frontier []node, seen *seenSet, workers int) ([]node, []found, int64) {
-	const chunk = 64
+// blockLen is the number of states in a block of a level. Levels are
+// lists of blocks so that they grow without copying states.
+const blockLen = 256
+
+// expand computes the next level: the new distinct successors of the
+// states in blocks. Each worker claims whole blocks.
+func (sp *Spec) expand(blocks [][]node, seen *seenSet, workers int) ([][]node, []found, int64) {
 	var next atomic.Int64
 	var generated atomic.Int64
-	locals := make([][]node, workers)
+	outs := make([][][]node, workers)
 	bads := make([][]found, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -156,13 +193,10 @@ func (sp *Spec) expand(frontier []node, seen *seenSet, workers int) ([]node, []f
 			defer wg.Done()
 			enc := newEncoder(sp.n())
 			var gen int64
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= len(frontier) {
-					break
-				}
-				for k := lo; k < min(lo+chunk, len(frontier)); k++ {
-					parent := &frontier[k]
+			var cur []node
+			for b := int(next.Add(1)) - 1; b < len(blocks); b = int(next.Add(1)) - 1 {
+				for k := range blocks[b] {
+					parent := &blocks[b][k]
 					sp.Successors(&parent.s, func(_ Label, t *State) {
 						if !sp.Constraint(t) {
 							return
@@ -172,21 +206,31 @@ func (sp *Spec) expand(frontier []node, seen *seenSet, workers int) ([]node, []f
 						if !seen.insert(fp, parent.fp) {
 							return
 						}
-						locals[w] = append(locals[w], node{*t, fp})
+						if len(cur) == blockLen {
+							outs[w] = append(outs[w], cur)
+							cur = make([]node, 0, blockLen)
+						}
+						if cur == nil {
+							cur = make([]node, 0, blockLen)
+						}
+						cur = append(cur, node{*t, fp})
 						if name := sp.violated(t); name != "" {
 							bads[w] = append(bads[w], found{name, fp})
 						}
 					})
 				}
 			}
+			if len(cur) > 0 {
+				outs[w] = append(outs[w], cur)
+			}
 			generated.Add(gen)
 		}()
 	}
 	wg.Wait()
-	var out []node
+	var out [][]node
 	var bad []found
 	for w := range workers {
-		out = append(out, locals[w]...)
+		out = append(out, outs[w]...)
 		bad = append(bad, bads[w]...)
 	}
 	// Report the same violation whatever the scheduling was.
@@ -200,6 +244,14 @@ func (sp *Spec) expand(frontier []node, seen *seenSet, workers int) ([]node, []f
 		bad = []found{least}
 	}
 	return out, bad, generated.Load()
+}
+
+func levelLen(blocks [][]node) int {
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	return n
 }
 
 // counterexample rebuilds the behaviour that reaches bad.fp: it follows

@@ -2,8 +2,9 @@ package spec
 
 // This file holds the election actions of tla/Raft.tla: Restart, Timeout,
 // BecomeCandidate, BecomeLeader, CheckQuorum, ElectionTimerElapsed and the
-// handlers of the (pre-)vote messages and of a higher term. Every method
-// returns the successor state and whether the action is enabled.
+// handlers of the (pre-)vote messages and of a higher term. Every action
+// method reports whether the action is enabled in s and, if it is, writes
+// the successor state into t (s and t must not be the same State).
 
 // Spec is a model of tla/Raft.tla: its constants, and the actions and
 // invariants the checker uses. Tests replace an action to plant a bug.
@@ -74,18 +75,26 @@ func (sp *Spec) InLease(s *State, i int) bool { return sp.Config.CheckQuorum && 
 
 // Restart is Restart(i): volatile state is lost; currentTerm, votedFor, the
 // log and the snapshot are durable (a forgotten vote is a second vote).
-func (sp *Spec) Restart(s *State, i int) (State, bool) {
-	t := *s
+func (sp *Spec) Restart(s *State, i int, t *State) bool {
+	*t = *s
 	t.State[i] = Follower
 	t.CommitIndex[i] = s.SnapshotIndex[i]
+	sp.ResetLeaderState(t, i)
+	t.LeaderRecent[i] = false
+	return true
+}
+
+// ResetLeaderState is ResetLeaderState(i), writing into t. Stepping down
+// forgets the leader's view of its peers and the votes of a campaign, as
+// the implementation's reset does; stale values would only split equal
+// states apart.
+func (sp *Spec) ResetLeaderState(t *State, i int) {
 	t.VotesGranted[i] = 0
 	for j := range sp.n() {
 		t.NextIndex[i][j] = 1
 		t.MatchIndex[i][j] = 0
 	}
-	t.LeaderRecent[i] = false
 	t.RecentActive[i] = 0
-	return t, true
 }
 
 // voteRequests sends VoteRequest(i, typ, term) to every other server.
@@ -100,165 +109,169 @@ func (sp *Spec) voteRequests(t *State, s *State, i int, typ MsgType, term int) {
 }
 
 // Campaign is Campaign(i): a new term, a vote for itself, vote requests.
-func (sp *Spec) Campaign(s *State, i int) State {
-	t := *s
+// It writes the successor into t.
+func (sp *Spec) Campaign(s *State, i int, t *State) {
+	*t = *s
 	t.CurrentTerm[i] = s.CurrentTerm[i] + 1
 	t.State[i] = Candidate
 	t.VotedFor[i] = int8(i)
 	t.VotesGranted[i] = Set(0).With(i)
 	t.LeaderRecent[i] = false
-	sp.voteRequests(&t, s, i, RequestVoteRequest, int(s.CurrentTerm[i])+1)
-	return t
+	sp.voteRequests(t, s, i, RequestVoteRequest, int(s.CurrentTerm[i])+1)
 }
 
 // Timeout is Timeout(i): the election timer of a non-leader fires. With
 // PreVote it asks for pre-votes for currentTerm+1 without changing its
 // term, so that a server that cannot win does not disrupt the cluster.
-func (sp *Spec) Timeout(s *State, i int) (State, bool) {
+func (sp *Spec) Timeout(s *State, i int, t *State) bool {
 	if s.State[i] == Leader {
-		return State{}, false
+		return false
 	}
 	if !sp.Config.PreVote {
-		return sp.Campaign(s, i), true
+		sp.Campaign(s, i, t)
+		return true
 	}
-	t := *s
+	*t = *s
 	t.State[i] = PreCandidate
 	t.VotesGranted[i] = Set(0).With(i)
 	t.LeaderRecent[i] = false
-	sp.voteRequests(&t, s, i, PreVoteRequest, int(s.CurrentTerm[i])+1)
-	return t, true
+	sp.voteRequests(t, s, i, PreVoteRequest, int(s.CurrentTerm[i])+1)
+	return true
 }
 
 // BecomeCandidate is BecomeCandidate(i): a pre-candidate that a quorum
 // would vote for starts the real election.
-func (sp *Spec) BecomeCandidate(s *State, i int) (State, bool) {
+func (sp *Spec) BecomeCandidate(s *State, i int, t *State) bool {
 	if !sp.Config.PreVote || s.State[i] != PreCandidate || !sp.IsQuorum(s.VotesGranted[i]) {
-		return State{}, false
+		return false
 	}
-	return sp.Campaign(s, i), true
+	sp.Campaign(s, i, t)
+	return true
 }
 
 // BecomeLeader is BecomeLeader(i). The new leader appends a no-op of its
 // term so that it can commit, and so learn, all earlier entries.
-func (sp *Spec) BecomeLeader(s *State, i int) (State, bool) {
+func (sp *Spec) BecomeLeader(s *State, i int, t *State) bool {
 	if s.State[i] != Candidate || !sp.IsQuorum(s.VotesGranted[i]) {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.State[i] = Leader
 	t.Log[i] = s.Log[i].Append(Entry{Term: s.CurrentTerm[i]})
 	for j := range sp.n() {
 		t.NextIndex[i][j] = uint8(s.LastIndex(i) + 1)
 		t.MatchIndex[i][j] = 0
 	}
+	t.VotesGranted[i] = 0
 	t.LeaderRecent[i] = true
 	t.RecentActive[i] = 0
-	return t, true
+	return true
 }
 
 // CheckQuorum is CheckQuorum(i): a leader that has not heard from a quorum
 // in an election timeout steps down; otherwise a new interval starts.
-func (sp *Spec) CheckQuorum(s *State, i int) (State, bool) {
+func (sp *Spec) CheckQuorum(s *State, i int, t *State) bool {
 	if !sp.Config.CheckQuorum || s.State[i] != Leader {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if sp.IsQuorum(s.RecentActive[i].With(i)) {
 		t.RecentActive[i] = 0
 	} else {
 		t.State[i] = Follower
 		t.LeaderRecent[i] = false
+		sp.ResetLeaderState(t, i)
 	}
-	return t, true
+	return true
 }
 
 // ElectionTimerElapsed is ElectionTimerElapsed(i): an election timeout
 // passed without news from the leader, so i grants (pre-)votes again.
-func (sp *Spec) ElectionTimerElapsed(s *State, i int) (State, bool) {
+func (sp *Spec) ElectionTimerElapsed(s *State, i int, t *State) bool {
 	if s.State[i] == Leader || !s.LeaderRecent[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.LeaderRecent[i] = false
-	return t, true
+	return true
 }
 
 // UpdateTerm is UpdateTerm(i, j, m): a higher term makes i a follower of
 // it, except for a pre-vote request (its sender has not changed term), a
 // granted pre-vote (it carries the term the pre-candidate would use) and a
 // vote request that reaches i in its leader lease.
-func (sp *Spec) UpdateTerm(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) UpdateTerm(s *State, i, j int, m Message, t *State) bool {
 	if int(m.Term) <= int(s.CurrentTerm[i]) || m.Type == PreVoteRequest ||
 		(m.Type == PreVoteResponse && m.Granted) ||
 		(m.Type == RequestVoteRequest && sp.InLease(s, i)) {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.CurrentTerm[i] = m.Term
 	t.State[i] = Follower
 	t.VotedFor[i] = Nil
-	t.VotesGranted[i] = 0
+	sp.ResetLeaderState(t, i)
 	t.LeaderRecent[i] = false
-	return t, true
+	return true
 }
 
 // HandlePreVoteRequest is HandlePreVoteRequest(i, j, m). A rejection
 // carries i's term so that a lagging pre-candidate learns it.
-func (sp *Spec) HandlePreVoteRequest(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandlePreVoteRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != PreVoteRequest {
-		return State{}, false
+		return false
 	}
 	grant := int(m.Term) > int(s.CurrentTerm[i]) && s.LogUpToDate(i, m) && !sp.InLease(s, i)
 	term := s.CurrentTerm[i]
 	if grant {
 		term = m.Term
 	}
-	t := *s
+	*t = *s
 	t.reply(Message{Type: PreVoteResponse, Term: term, Granted: grant,
 		Source: uint8(i), Dest: uint8(j)}, m)
-	return t, true
+	return true
 }
 
 // HandlePreVoteResponse is HandlePreVoteResponse(i, j, m); stale responses
 // are dropped.
-func (sp *Spec) HandlePreVoteResponse(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandlePreVoteResponse(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != PreVoteResponse || !(m.Granted || m.Term <= s.CurrentTerm[i]) {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if s.State[i] == PreCandidate && m.Granted && int(m.Term) == int(s.CurrentTerm[i])+1 {
 		t.VotesGranted[i] = s.VotesGranted[i].With(j)
 	}
 	t.discard(m)
-	return t, true
+	return true
 }
 
 // HandleRequestVoteRequest is HandleRequestVoteRequest(i, j, m): at most
 // one vote per term, and only for an up-to-date log.
-func (sp *Spec) HandleRequestVoteRequest(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandleRequestVoteRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != RequestVoteRequest || !(m.Term <= s.CurrentTerm[i] || sp.InLease(s, i)) {
-		return State{}, false
+		return false
 	}
 	grant := m.Term == s.CurrentTerm[i] && s.LogUpToDate(i, m) &&
 		(s.VotedFor[i] == Nil || s.VotedFor[i] == int8(j))
-	t := *s
+	*t = *s
 	if grant {
 		t.VotedFor[i] = int8(j)
 	}
 	t.reply(Message{Type: RequestVoteResponse, Term: s.CurrentTerm[i], Granted: grant,
 		Source: uint8(i), Dest: uint8(j)}, m)
-	return t, true
+	return true
 }
 
 // HandleRequestVoteResponse is HandleRequestVoteResponse(i, j, m).
-func (sp *Spec) HandleRequestVoteResponse(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandleRequestVoteResponse(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != RequestVoteResponse || m.Term > s.CurrentTerm[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if s.State[i] == Candidate && m.Granted && m.Term == s.CurrentTerm[i] {
 		t.VotesGranted[i] = s.VotesGranted[i].With(j)
 	}
 	t.discard(m)
-	return t, true
+	return true
 }

@@ -54,9 +54,14 @@ func (e *encoder) localKey(s *State, i int) localKey {
 	return k
 }
 
-// Fingerprint is the 64-bit fingerprint of the canonical encoding of s.
+// Fingerprint is the 64-bit fingerprint of the canonical encoding of s. It
+// is never 0, which the seen set uses to mark empty slots.
 func (e *encoder) Fingerprint(s *State) uint64 {
-	return hash64(e.Canonical(s))
+	fp := hash64(e.Canonical(s))
+	if fp == 0 {
+		fp = 1
+	}
+	return fp
 }
 
 // Canonical is the least encoding of s over the server permutations that

@@ -5,13 +5,13 @@ package spec
 // handlers, and the network faults.
 
 // ClientRequest is ClientRequest(i, v): the leader appends v.
-func (sp *Spec) ClientRequest(s *State, i, v int) (State, bool) {
+func (sp *Spec) ClientRequest(s *State, i, v int, t *State) bool {
 	if s.State[i] != Leader {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.Log[i] = s.Log[i].Append(Entry{Term: s.CurrentTerm[i], Value: uint8(v)})
-	return t, true
+	return true
 }
 
 // Agree is Agree(i, idx): the servers that hold the leader's entry at idx,
@@ -30,9 +30,9 @@ func (sp *Spec) Agree(s *State, i, idx int) Set {
 // replicas only entries of its own term (Figure 8 of the Raft paper): an
 // older entry stored on a quorum can still be overwritten by a server whose
 // last entry has a later term.
-func (sp *Spec) AdvanceCommitIndex(s *State, i int) (State, bool) {
+func (sp *Spec) AdvanceCommitIndex(s *State, i int, t *State) bool {
 	if s.State[i] != Leader {
-		return State{}, false
+		return false
 	}
 	best := 0
 	for idx := int(s.CommitIndex[i]) + 1; idx <= s.LastIndex(i); idx++ {
@@ -41,66 +41,66 @@ func (sp *Spec) AdvanceCommitIndex(s *State, i int) (State, bool) {
 		}
 	}
 	if best == 0 {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.CommitIndex[i] = uint8(best)
-	return t, true
+	return true
 }
 
-// AppendEntries is AppendEntries(i, j): send j the entry at nextIndex, or an
-// empty probe.
-func (sp *Spec) AppendEntries(s *State, i, j int) (State, bool) {
+// AppendEntries is AppendEntries(i, j): send j the entry at nextIndex.
+// Every such message also probes where the logs match; when j is up to
+// date, heartbeats keep it so.
+func (sp *Spec) AppendEntries(s *State, i, j int, t *State) bool {
 	next := int(s.NextIndex[i][j])
-	if i == j || s.State[i] != Leader || next <= int(s.SnapshotIndex[i]) {
-		return State{}, false
+	if i == j || s.State[i] != Leader || next <= int(s.SnapshotIndex[i]) || next > s.LastIndex(i) {
+		return false
 	}
 	prev := next - 1
-	last := min(s.LastIndex(i), next)
-	t := *s
+	*t = *s
 	t.send(Message{Type: AppendEntriesRequest, Term: s.CurrentTerm[i],
 		PrevLogIndex: uint8(prev), PrevLogTerm: uint8(s.TermAt(i, prev)),
-		Entries: s.Log[i].SubSeq(next, last), CommitIndex: s.CommitIndex[i],
+		Entries: LogOf(s.Log[i].At(next)), CommitIndex: s.CommitIndex[i],
 		Source: uint8(i), Dest: uint8(j)})
-	return t, true
+	return true
 }
 
 // Heartbeat is Heartbeat(i, j). It carries min(commitIndex, matchIndex[j]):
 // j may commit only what the leader knows matches on j.
-func (sp *Spec) Heartbeat(s *State, i, j int) (State, bool) {
+func (sp *Spec) Heartbeat(s *State, i, j int, t *State) bool {
 	if i == j || s.State[i] != Leader {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.send(Message{Type: HeartbeatRequest, Term: s.CurrentTerm[i],
 		CommitIndex: min(s.CommitIndex[i], s.MatchIndex[i][j]),
 		Source:      uint8(i), Dest: uint8(j)})
-	return t, true
+	return true
 }
 
 // SendSnapshot is SendSnapshot(i, j): j needs compacted entries. The
 // message's Entries are the compacted prefix, the state-machine image.
-func (sp *Spec) SendSnapshot(s *State, i, j int) (State, bool) {
+func (sp *Spec) SendSnapshot(s *State, i, j int, t *State) bool {
 	if i == j || s.State[i] != Leader || s.NextIndex[i][j] > s.SnapshotIndex[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.send(Message{Type: InstallSnapshotRequest, Term: s.CurrentTerm[i],
 		SnapshotIndex: s.SnapshotIndex[i], SnapshotTerm: s.SnapshotTerm[i],
 		Entries: s.Log[i].Prefix(int(s.SnapshotIndex[i])),
 		Source:  uint8(i), Dest: uint8(j)})
-	return t, true
+	return true
 }
 
 // CompactLog is CompactLog(i, idx): discard the log up to a committed index.
-func (sp *Spec) CompactLog(s *State, i, idx int) (State, bool) {
+func (sp *Spec) CompactLog(s *State, i, idx int, t *State) bool {
 	if !sp.Config.Snapshot || idx <= int(s.SnapshotIndex[i]) || idx > int(s.CommitIndex[i]) {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	t.SnapshotIndex[i] = uint8(idx)
 	t.SnapshotTerm[i] = s.Log[i].At(idx).Term
-	return t, true
+	return true
 }
 
 // appendEntriesReply is AppendEntriesReply(i, j, success, idx).
@@ -109,24 +109,26 @@ func appendEntriesReply(s *State, i, j int, success bool, idx int) Message {
 		MatchIndex: uint8(idx), Source: uint8(i), Dest: uint8(j)}
 }
 
-// follow is Follow(i): i heard from the leader of its term.
+// follow is Follow(i): i heard from the leader of its term; a campaign of
+// its own is over.
 func follow(t *State, i int) {
 	t.State[i] = Follower
+	t.VotesGranted[i] = 0
 	t.LeaderRecent[i] = true
 }
 
 // HandleAppendEntriesRequest is HandleAppendEntriesRequest(i, j, m).
-func (sp *Spec) HandleAppendEntriesRequest(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandleAppendEntriesRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != AppendEntriesRequest || m.Term > s.CurrentTerm[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if m.Term < s.CurrentTerm[i] {
 		t.reply(appendEntriesReply(s, i, j, false, 0), m)
-		return t, true
+		return true
 	}
-	sp.AcceptAppendEntries(&t, s, i, j, m)
-	return t, true
+	sp.AcceptAppendEntries(t, s, i, j, m)
+	return true
 }
 
 // AcceptAppendEntries is AcceptAppendEntries(i, j, m), writing into t. The
@@ -158,11 +160,11 @@ func (sp *Spec) AcceptAppendEntries(t, s *State, i, j int, m Message) {
 // HandleAppendEntriesResponse is HandleAppendEntriesResponse(i, j, m). On a
 // rejection nextIndex moves back to at most hint+1 and by at least one,
 // never below matchIndex+1.
-func (sp *Spec) HandleAppendEntriesResponse(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandleAppendEntriesResponse(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != AppendEntriesResponse || m.Term > s.CurrentTerm[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if m.Term == s.CurrentTerm[i] && s.State[i] == Leader {
 		t.RecentActive[i] = s.RecentActive[i].With(j)
 		next, match := int(s.NextIndex[i][j]), int(s.MatchIndex[i][j])
@@ -174,50 +176,50 @@ func (sp *Spec) HandleAppendEntriesResponse(s *State, i, j int, m Message) (Stat
 		}
 	}
 	t.discard(m)
-	return t, true
+	return true
 }
 
 // HandleHeartbeatRequest is HandleHeartbeatRequest(i, j, m).
-func (sp *Spec) HandleHeartbeatRequest(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandleHeartbeatRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != HeartbeatRequest || m.Term > s.CurrentTerm[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if m.Term == s.CurrentTerm[i] {
-		follow(&t, i)
+		follow(t, i)
 		t.CommitIndex[i] = max(s.CommitIndex[i], m.CommitIndex)
 	}
 	t.reply(Message{Type: HeartbeatResponse, Term: s.CurrentTerm[i],
 		Source: uint8(i), Dest: uint8(j)}, m)
-	return t, true
+	return true
 }
 
 // HandleHeartbeatResponse is HandleHeartbeatResponse(i, j, m).
-func (sp *Spec) HandleHeartbeatResponse(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandleHeartbeatResponse(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != HeartbeatResponse || m.Term > s.CurrentTerm[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if m.Term == s.CurrentTerm[i] && s.State[i] == Leader {
 		t.RecentActive[i] = s.RecentActive[i].With(j)
 	}
 	t.discard(m)
-	return t, true
+	return true
 }
 
 // HandleInstallSnapshotRequest is HandleInstallSnapshotRequest(i, j, m),
 // answered by an AppendEntriesResponse.
-func (sp *Spec) HandleInstallSnapshotRequest(s *State, i, j int, m Message) (State, bool) {
+func (sp *Spec) HandleInstallSnapshotRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != InstallSnapshotRequest || m.Term > s.CurrentTerm[i] {
-		return State{}, false
+		return false
 	}
-	t := *s
+	*t = *s
 	if m.Term < s.CurrentTerm[i] {
 		t.reply(appendEntriesReply(s, i, j, false, 0), m)
-		return t, true
+		return true
 	}
-	sp.AcceptSnapshot(&t, s, i, j, m)
-	return t, true
+	sp.AcceptSnapshot(t, s, i, j, m)
+	return true
 }
 
 // AcceptSnapshot is AcceptSnapshot(i, j, m), writing into t. A snapshot at
@@ -242,15 +244,15 @@ func (sp *Spec) AcceptSnapshot(t, s *State, i, j int, m Message) {
 }
 
 // DropMessage is DropMessage(m): the network loses m.
-func (sp *Spec) DropMessage(s *State, m Message) (State, bool) {
-	t := *s
+func (sp *Spec) DropMessage(s *State, m Message, t *State) bool {
+	*t = *s
 	t.discard(m)
-	return t, true
+	return true
 }
 
 // DuplicateMessage is DuplicateMessage(m): the network delivers m twice.
-func (sp *Spec) DuplicateMessage(s *State, m Message) (State, bool) {
-	t := *s
+func (sp *Spec) DuplicateMessage(s *State, m Message, t *State) bool {
+	*t = *s
 	t.send(m)
-	return t, true
+	return true
 }

@@ -10,7 +10,7 @@ const MaxServers = 5
 
 // MaxLogCap is the capacity of a Log. MaxLogLen must stay below it, since a
 // successor may exceed MaxLogLen by one before the constraint discards it.
-const MaxLogCap = 8
+const MaxLogCap = 6
 
 // Nil is votedFor when a server has not voted in its term.
 const Nil int8 = -1

@@ -23,7 +23,7 @@
 (*    the abstraction of etcd's electionElapsed < electionTimeout.         *)
 (*  - recentActive[i] is the set of peers the leader i has heard from in   *)
 (*    the current CheckQuorum interval.                                    *)
-(*  - AppendEntriesRequest carries at most one entry. A rejection carries  *)
+(*  - AppendEntriesRequest carries exactly one entry. A rejection carries  *)
 (*    a hint (the follower's guess of the last index that may match) in    *)
 (*    mmatchIndex; the leader moves nextIndex back to at most hint+1 and   *)
 (*    at least by one, never below matchIndex+1. This is the "reject with  *)
@@ -124,6 +124,15 @@ Discard(m) == messages' = messages (-) SetToBag({m})
 Reply(response, request) ==
     messages' = (messages (-) SetToBag({request})) (+) SetToBag({response})
 
+\* Stepping down (or restarting) forgets the leader's view of its peers and
+\* the votes of a campaign, as the implementation's reset does; stale
+\* values would only split equal states apart.
+ResetLeaderState(i) ==
+    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
+    /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> 1]]
+    /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
+    /\ recentActive' = [recentActive EXCEPT ![i] = {}]
+
 -----------------------------------------------------------------------------
 (* Initial state *)
 
@@ -150,11 +159,8 @@ Init ==
 Restart(i) ==
     /\ state' = [state EXCEPT ![i] = Follower]
     /\ commitIndex' = [commitIndex EXCEPT ![i] = snapshotIndex[i]]
-    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
-    /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> 1]]
-    /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
+    /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
-    /\ recentActive' = [recentActive EXCEPT ![i] = {}]
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
                    messages>>
 
@@ -209,10 +215,11 @@ BecomeLeader(i) ==
                                                    value |-> Nil])]
     /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> LastIndex(i) + 1]]
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
+    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = TRUE]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
     /\ UNCHANGED <<currentTerm, votedFor, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, messages>>
+                   snapshotTerm, messages>>
 
 \* With CheckQuorum, a leader that has not heard from a quorum within an
 \* election timeout steps down; otherwise a new interval starts. Stepping
@@ -222,12 +229,13 @@ CheckQuorum(i) ==
     /\ state[i] = Leader
     /\ IF IsQuorum(recentActive[i] \cup {i})
          THEN /\ recentActive' = [recentActive EXCEPT ![i] = {}]
-              /\ UNCHANGED <<state, leaderRecent>>
+              /\ UNCHANGED <<state, leaderRecent, votesGranted, nextIndex,
+                             matchIndex>>
          ELSE /\ state' = [state EXCEPT ![i] = Follower]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
-              /\ UNCHANGED recentActive
+              /\ ResetLeaderState(i)
     /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex, messages>>
+                   snapshotTerm, messages>>
 
 \* An election timeout passes without news from the leader: i forgets it
 \* heard from a live leader, and will grant (pre-)votes again.
@@ -267,16 +275,17 @@ AdvanceCommitIndex(i) ==
                    snapshotTerm, votesGranted, nextIndex, matchIndex,
                    leaderRecent, recentActive, messages>>
 
-\* Send j the entry at nextIndex[i][j], or an empty probe.
+\* Send j the entry at nextIndex[i][j]. Every such message also probes
+\* where the logs match; when j is up to date, heartbeats keep it so.
 AppendEntries(i, j) ==
     /\ i /= j
     /\ state[i] = Leader
     /\ nextIndex[i][j] > snapshotIndex[i]
+    /\ nextIndex[i][j] <= LastIndex(i)
     /\ LET prev == nextIndex[i][j] - 1
-           last == Min(LastIndex(i), nextIndex[i][j])
        IN Send([mtype |-> AppendEntriesRequest, mterm |-> currentTerm[i],
                 mprevLogIndex |-> prev, mprevLogTerm |-> TermAt(i, prev),
-                mentries |-> SubSeq(log[i], nextIndex[i][j], last),
+                mentries |-> <<log[i][nextIndex[i][j]]>>,
                 mcommitIndex |-> commitIndex[i], msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
@@ -336,10 +345,9 @@ UpdateTerm(i, j, m) ==
     /\ currentTerm' = [currentTerm EXCEPT ![i] = m.mterm]
     /\ state' = [state EXCEPT ![i] = Follower]
     /\ votedFor' = [votedFor EXCEPT ![i] = Nil]
-    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
+    /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
-    /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
-                   matchIndex, recentActive, messages>>
+    /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, messages>>
 
 \* A pre-vote is granted for a later term to an up-to-date log, unless i is
 \* in its leader lease. A rejection carries i's term so that a lagging
@@ -400,10 +408,11 @@ AppendEntriesReply(i, j, success, idx) ==
     [mtype |-> AppendEntriesResponse, mterm |-> currentTerm[i],
      msuccess |-> success, mmatchIndex |-> idx, msource |-> i, mdest |-> j]
 
-\* i hears from the leader of its term: it follows it and resets its
-\* election timer.
+\* i hears from the leader of its term: it follows it (a campaign of its
+\* own is over) and resets its election timer.
 Follow(i) ==
     /\ state' = [state EXCEPT ![i] = Follower]
+    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = TRUE]
 
 \* The follower's commit index never passes the last entry that it knows
@@ -438,10 +447,11 @@ HandleAppendEntriesRequest(i, j, m) ==
     /\ m.mterm <= currentTerm[i]
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
-              /\ UNCHANGED <<state, log, commitIndex, leaderRecent>>
+              /\ UNCHANGED <<state, log, commitIndex, votesGranted,
+                             leaderRecent>>
          ELSE AcceptAppendEntries(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, snapshotIndex, snapshotTerm,
-                   votesGranted, nextIndex, matchIndex, recentActive>>
+                   nextIndex, matchIndex, recentActive>>
 
 HandleAppendEntriesResponse(i, j, m) ==
     /\ m.mtype = AppendEntriesResponse
@@ -466,14 +476,14 @@ HandleHeartbeatRequest(i, j, m) ==
     /\ m.mtype = HeartbeatRequest
     /\ m.mterm <= currentTerm[i]
     /\ IF m.mterm < currentTerm[i]
-         THEN UNCHANGED <<state, commitIndex, leaderRecent>>
+         THEN UNCHANGED <<state, commitIndex, votesGranted, leaderRecent>>
          ELSE /\ Follow(i)
               /\ commitIndex' = [commitIndex EXCEPT ![i] =
                                    Max(commitIndex[i], m.mcommitIndex)]
     /\ Reply([mtype |-> HeartbeatResponse, mterm |-> currentTerm[i],
               msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
-                   votesGranted, nextIndex, matchIndex, recentActive>>
+                   nextIndex, matchIndex, recentActive>>
 
 HandleHeartbeatResponse(i, j, m) ==
     /\ m.mtype = HeartbeatResponse
@@ -514,10 +524,9 @@ HandleInstallSnapshotRequest(i, j, m) ==
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
               /\ UNCHANGED <<state, log, commitIndex, snapshotIndex,
-                             snapshotTerm, leaderRecent>>
+                             snapshotTerm, votesGranted, leaderRecent>>
          ELSE AcceptSnapshot(i, j, m)
-    /\ UNCHANGED <<currentTerm, votedFor, votesGranted, nextIndex, matchIndex,
-                   recentActive>>
+    /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive>>
 
 -----------------------------------------------------------------------------
 (* Network faults *)
