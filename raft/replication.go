@@ -123,8 +123,16 @@ func (r *core) AdvanceCommitIndex() bool {
 func (r *core) bcastAppend() {
 	for _, id := range r.trk.memberIDs() {
 		if id != r.id {
-			r.sendAppend(id, false)
+			r.sendAppends(id)
 		}
+	}
+}
+
+// sendAppends sends a member what it lacks: one message in probe, and in
+// replicate as many as the in-flight window allows.
+func (r *core) sendAppends(to uint64) {
+	pr := r.trk.progress[to]
+	for r.sendAppend(to, false) && pr.State == ProgressReplicate {
 	}
 }
 
@@ -256,9 +264,7 @@ func (r *core) HandleAppendEntriesResponse(m Message) {
 		// Tell everyone the new commit index.
 		r.bcastAppend()
 	}
-	// Keep sending while the window has room and entries remain.
-	for r.sendAppend(m.From, false) && pr.State == ProgressReplicate {
-	}
+	r.sendAppends(m.From)
 }
 
 // nextAfterRejection finds where to retry from the follower's hint: past
@@ -307,6 +313,9 @@ func (r *core) HandleHeartbeatResponse(m Message) {
 	}
 	r.traceAction("HandleHeartbeatResponse", &m)
 	if pr.Match < r.log.lastIndex() {
-		r.sendAppend(m.From, false)
+		// Send even if there is nothing new to send: the member may have
+		// lost what was in flight (it restarted, or messages were
+		// dropped), and only an append tells us by its rejection.
+		r.sendAppend(m.From, true)
 	}
 }
