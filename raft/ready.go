@@ -68,6 +68,12 @@ func (r *core) ready() Ready {
 		rd.SoftState = &ss
 	}
 	if hs := r.hardState(); hs != r.prevHard {
+		if hs.Commit < r.prevHard.Commit {
+			panic(fmt.Sprintf("raft: invariant broken: commit index went back from %d to %d", r.prevHard.Commit, hs.Commit))
+		}
+		if hs.Term < r.prevHard.Term {
+			panic(fmt.Sprintf("raft: invariant broken: term went back from %d to %d", r.prevHard.Term, hs.Term))
+		}
 		rd.HardState = hs
 	}
 	if r.log.unstableSnapshot != nil {

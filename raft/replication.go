@@ -189,6 +189,7 @@ func (r *core) sendAppend(to uint64, sendEmpty bool) bool {
 // HandleAppendEntriesRequest is a follower taking entries from the leader
 // of its term.
 func (r *core) HandleAppendEntriesRequest(m Message) {
+	r.assertNotLeader(m)
 	r.electionElapsed = 0
 	r.lead = m.From
 	if m.Index < r.log.committed {
@@ -317,5 +318,14 @@ func (r *core) HandleHeartbeatResponse(m Message) {
 		// lost what was in flight (it restarted, or messages were
 		// dropped), and only an append tells us by its rejection.
 		r.sendAppend(m.From, true)
+	}
+}
+
+// assertNotLeader guards the rule that a leader never truncates its own
+// log: it only ever appends. Two leaders in one term would break election
+// safety, so a leader handed entries by another of its term is a bug.
+func (r *core) assertNotLeader(m Message) {
+	if r.role == Leader {
+		panic(fmt.Sprintf("raft: invariant broken: leader %d of term %d handed %s; a leader never truncates its own log", r.id, r.term, m))
 	}
 }

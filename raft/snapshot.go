@@ -60,6 +60,7 @@ func (r *core) tickSnapshots() {
 // HandleInstallSnapshotRequest installs the leader's snapshot, unless our
 // log already holds what it covers.
 func (r *core) HandleInstallSnapshotRequest(m Message) {
+	r.assertNotLeader(m)
 	r.electionElapsed = 0
 	r.lead = m.From
 	s := *m.Snapshot
