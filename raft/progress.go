@@ -193,12 +193,14 @@ func (pr *Progress) sentEntries(last, bytes uint64, n int) {
 // index was rejected, moving Next back to next. It returns false if the
 // rejection is stale.
 func (pr *Progress) maybeDecrTo(rejected, next uint64) bool {
+	// Entries up to Match are known to match, so a rejection at or below
+	// it is a delayed answer to an older request. In probe too: a
+	// reordered rejection of an earlier probe can name Next-1 after an
+	// acceptance moved Match up to it.
+	if rejected <= pr.Match {
+		return false
+	}
 	if pr.State == ProgressReplicate {
-		// Entries up to Match are known to match, so a rejection at or
-		// below it is a delayed answer to an older request.
-		if rejected <= pr.Match {
-			return false
-		}
 		pr.becomeProbe()
 		pr.Next = min(max(next, pr.Match+1), rejected)
 		pr.assertInvariant()

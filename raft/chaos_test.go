@@ -1,0 +1,182 @@
+package raft_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/raftcheck/raftcheck/internal/plant"
+	"github.com/raftcheck/raftcheck/raft"
+	"github.com/raftcheck/raftcheck/raft/rafttest"
+)
+
+// chooser is where a chaos run draws its choices from: rapid, so that a
+// failure shrinks, or a seeded source, so that a search is repeatable.
+type chooser interface {
+	intn(what string, n int) int
+}
+
+type rapidChooser struct{ t *rapid.T }
+
+func (c rapidChooser) intn(what string, n int) int { return rapid.IntRange(0, n-1).Draw(c.t, what) }
+
+type seededChooser struct{ r *rand.Rand }
+
+func (c seededChooser) intn(_ string, n int) int { return c.r.IntN(n) }
+
+// safety checks the Raft safety properties over a run of a Network.
+type safety struct {
+	leaders map[uint64]uint64 // term -> leader
+	// committedAt is, per index, the committed entry and the lowest term
+	// of a node that knew it committed: every leader of a later term must
+	// hold it (leader completeness).
+	committedAt map[uint64]committedEntry
+}
+
+type committedEntry struct {
+	entry raft.Entry
+	term  uint64
+}
+
+func newSafety() *safety {
+	return &safety{leaders: make(map[uint64]uint64), committedAt: make(map[uint64]committedEntry)}
+}
+
+func (s *safety) check(nw *rafttest.Network) error {
+	if err := nw.StateMachineSafety(); err != nil {
+		return err
+	}
+	for _, id := range nw.IDs() {
+		nd := nw.Nodes[id]
+		if nd.Down {
+			continue
+		}
+		st := nd.Status()
+		for _, e := range nd.Applied {
+			if c, ok := s.committedAt[e.Index]; !ok || st.Term < c.term {
+				s.committedAt[e.Index] = committedEntry{entry: e, term: st.Term}
+			}
+		}
+		if st.Role != raft.Leader {
+			continue
+		}
+		if other, ok := s.leaders[st.Term]; ok && other != id {
+			return fmt.Errorf("election safety: %d and %d both lead term %d", other, id, st.Term)
+		}
+		s.leaders[st.Term] = id
+		if err := s.checkLeaderCompleteness(nd, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *safety) checkLeaderCompleteness(nd *rafttest.Node, st raft.Status) error {
+	first, _ := nd.Storage.FirstIndex()
+	for idx, c := range s.committedAt {
+		if c.term >= st.Term || idx < first {
+			continue
+		}
+		term, err := nd.Storage.Term(idx)
+		if err != nil || term != c.entry.Term {
+			return fmt.Errorf("leader completeness: leader %d of term %d lacks entry %d/%d committed by term %d (has term %d, %v)",
+				st.ID, st.Term, idx, c.entry.Term, c.term, term, err)
+		}
+	}
+	return nil
+}
+
+// chaos runs a random schedule of ticks, deliveries, drops, duplicates,
+// reorders, partitions, crashes and proposals against a group, checking
+// safety after every step. It returns the first violation, or the panic of
+// a broken invariant assertion.
+func chaos(t *testing.T, c chooser, steps int, bugs *plant.Bugs) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("invariant assertion: %v\n%s", p, debug.Stack())
+		}
+	}()
+	n := 3 + 2*c.intn("five", 2)
+	preVote, checkQuorum := c.intn("prevote", 2) == 1, c.intn("checkquorum", 2) == 1
+	// One entry per message lets acknowledgements move one entry at a time,
+	// which the Figure 8 and commit-past-match bugs need.
+	msgBytesMax := []uint64{1, 64}[c.intn("msgbytes", 2)]
+	nw := rafttest.New(t, n, func(cfg *raft.Config) {
+		cfg.PreVote, cfg.CheckQuorum = preVote, checkQuorum
+		cfg.ElectionTicks, cfg.HeartbeatTicks = 4, 1
+		cfg.InflightMsgsMax, cfg.MsgBytesMax = 4, msgBytesMax
+		cfg.Bugs = bugs
+	})
+	s := newSafety()
+	ids := nw.IDs()
+	pick := func(what string) uint64 { return ids[c.intn(what, len(ids))] }
+	for step := range steps {
+		switch op := c.intn("op", 20); {
+		case op < 6:
+			nw.Tick(pick("tick"), 1)
+		case op < 14:
+			if len(nw.Pending) > 0 {
+				nw.Deliver(c.intn("deliver", len(nw.Pending)))
+			}
+		case op < 15:
+			if len(nw.Pending) > 0 {
+				i := c.intn("drop", len(nw.Pending))
+				nw.Drop(func(m raft.Message) bool { i--; return i == -1 })
+			}
+		case op < 16:
+			if len(nw.Pending) > 0 {
+				nw.Pending = append(nw.Pending, nw.Pending[c.intn("dup", len(nw.Pending))])
+			}
+		case op < 17:
+			if id := pick("crash"); nw.Nodes[id].Down {
+				nw.Restart(id)
+			} else {
+				nw.Crash(id)
+			}
+		case op < 18:
+			if c.intn("heal", 3) == 0 {
+				nw.Heal()
+			} else {
+				nw.Isolate(pick("isolate"))
+			}
+		default:
+			if lead := nw.Leader(); lead != raft.None {
+				_ = nw.Nodes[lead].Propose(fmt.Appendf(nil, "v%d", step))
+			}
+		}
+		nw.ProcessAll()
+		if err := s.check(nw); err != nil {
+			return fmt.Errorf("step %d: %w", step, err)
+		}
+	}
+	return nil
+}
+
+func TestSafetyUnderRandomFaultSchedules(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		if err := chaos(t, rapidChooser{rt}, 400, nil); err != nil {
+			rt.Fatal(err)
+		}
+	})
+}
+
+// TestChaosCatchesPlantedBug proves the safety checks above can fail: a
+// node that forgets its vote on restart is caught within a bounded number
+// of seeded schedules. The Figure 8 and commit-past-match bugs need a
+// three-way interleaving these schedules rarely hit (none in 3000 schedules
+// of 1500 steps); scripted scenarios in replication_test.go catch them.
+func TestChaosCatchesPlantedBug(t *testing.T) {
+	const seeds = 3000
+	b := plant.Bugs{ForgetVoteOnRestart: true}
+	for seed := range uint64(seeds) {
+		if err := chaos(t, seededChooser{rand.New(rand.NewPCG(seed, 1))}, 400, &b); err != nil {
+			t.Logf("seed %d: %v", seed, err)
+			return
+		}
+	}
+	require.Fail(t, "planted bug not found", "ForgetVoteOnRestart survived %d schedules", seeds)
+}
