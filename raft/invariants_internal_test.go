@@ -51,7 +51,9 @@ func TestInvariantLeaderNeverTruncatesItsOwnLog(t *testing.T) {
 	m := Message{Type: AppendEntriesRequest, From: 2, To: 1, Term: c.term, Entries: []Entry{{Index: 1, Term: c.term}}}
 	assert.Panics(t, func() { c.HandleAppendEntriesRequest(m) })
 	snap := &Snapshot{Metadata: SnapshotMetadata{Index: 9, Term: 1, ConfState: ConfState{Voters: []uint64{1}}}}
-	assert.Panics(t, func() { c.HandleInstallSnapshotRequest(Message{Type: InstallSnapshotRequest, From: 2, To: 1, Term: c.term, Snapshot: snap}) })
+	assert.Panics(t, func() {
+		c.HandleInstallSnapshotRequest(Message{Type: InstallSnapshotRequest, From: 2, To: 1, Term: c.term, Snapshot: snap})
+	})
 }
 
 func TestInvariantSendingPastAFullWindowPanics(t *testing.T) {
