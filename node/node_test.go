@@ -246,3 +246,90 @@ func TestConfigWithoutItsPartsIsRefused(t *testing.T) {
 	_, err := New(good())
 	assert.NoError(t, err)
 }
+
+// dirtyStorage tracks writes not yet synced.
+type dirtyStorage struct {
+	*MemoryStorage
+	dirty bool
+}
+
+func (s *dirtyStorage) Append(ents []raft.Entry) error {
+	s.dirty = true
+	return s.MemoryStorage.Append(ents)
+}
+
+func (s *dirtyStorage) SetHardState(hs raft.HardState) error {
+	s.dirty = true
+	return s.MemoryStorage.SetHardState(hs)
+}
+
+func (s *dirtyStorage) ApplySnapshot(snap raft.Snapshot) error {
+	s.dirty = true
+	return s.MemoryStorage.ApplySnapshot(snap)
+}
+
+func (s *dirtyStorage) Sync() error {
+	s.dirty = false
+	return nil
+}
+
+// checkedTransport fails the test if a message leaves while its sender has
+// writes that are not durable.
+type checkedTransport struct {
+	Transport
+	t    *testing.T
+	disk *dirtyStorage
+}
+
+func (c checkedTransport) Send(msgs []raft.Message) {
+	if c.disk.dirty {
+		c.t.Errorf("%v sent before the storage synced", msgs[0])
+	}
+	hs, _, err := c.disk.InitialState()
+	require.NoError(c.t, err)
+	last, err := c.disk.LastIndex()
+	require.NoError(c.t, err)
+	for _, m := range msgs {
+		switch {
+		case m.Type != raft.PreVoteRequest && m.Type != raft.PreVoteResponse && m.Term > hs.Term:
+			c.t.Errorf("%v sent while the durable term is %d", m, hs.Term)
+		case m.Type == raft.RequestVoteResponse && !m.Reject && hs.Vote != m.To:
+			c.t.Errorf("%v sent while the durable vote is for %d", m, hs.Vote)
+		case m.Type == raft.AppendEntriesResponse && !m.Reject && m.Index > last:
+			c.t.Errorf("%v acknowledges past the durable last index %d", m, last)
+		}
+	}
+	c.Transport.Send(msgs)
+}
+
+func TestNoMessageLeavesBeforeItsStateIsDurableNorAnyEntryAppliesBefore(t *testing.T) {
+	disks := map[uint64]*dirtyStorage{}
+	c := newCluster(t, 3, func(cfg *Config) {
+		disk, ok := disks[cfg.Raft.ID]
+		if !ok { // the first start; a restart keeps the disk
+			disk = &dirtyStorage{MemoryStorage: cfg.Storage.(*MemoryStorage)}
+			disks[cfg.Raft.ID] = disk
+		}
+		cfg.Storage = disk
+		cfg.Transport = checkedTransport{Transport: cfg.Transport, t: t, disk: disk}
+		cfg.SnapshotEveryEntries, cfg.LogKeepEntries = 3, 1
+		cfg.StateMachine.(*listSM).onApply = func(e raft.Entry) error {
+			if disk.dirty {
+				t.Errorf("entry %d applied before the storage synced", e.Index)
+			}
+			if term, err := disk.Term(e.Index); err != nil || term != e.Term {
+				t.Errorf("entry %d/%d applied, storage has term %d (%v)", e.Index, e.Term, term, err)
+			}
+			return nil
+		}
+	})
+	c.elect(1)
+	c.crash(3)
+	c.proposeN(1, "x", 10)
+	c.start(3) // catches up through a snapshot
+	c.tickAll(3)
+	c.crash(1) // and a new leader takes over
+	c.elect(2)
+	want := c.proposeN(2, "y", 4)
+	assert.Equal(t, want, c.sms[3].data[len(c.sms[3].data)-4:])
+}

@@ -61,10 +61,6 @@ func (n *Node) apply(rd raft.Ready) error {
 		n.snapIndex = max(n.snapIndex, idx)
 	}
 	for _, e := range rd.CommittedEntries {
-		if e.Index <= n.applied {
-			// Covered by the snapshot applied just above.
-			continue
-		}
 		if e.Index != n.applied+1 {
 			panic(fmt.Sprintf("node %d: committed entry %d handed out after applied %d: entries must be applied without gaps",
 				n.raft.ID(), e.Index, n.applied))
