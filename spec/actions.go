@@ -160,9 +160,16 @@ func ActionNames() []string {
 // ReplaceAction swaps the action called name for a, so that a test can
 // plant a bug. It panics if there is no such action.
 func (sp *Spec) ReplaceAction(name string, a Action) {
+	inner := a.Successors
+	a.Name = name
+	a.Successors = func(sp *Spec, s, t *State, emit Emit) {
+		inner(sp, s, t, func(l Label, next *State) {
+			l.Action = name
+			emit(l, next)
+		})
+	}
 	for k := range sp.Actions {
 		if sp.Actions[k].Name == name {
-			a.Name = name
 			sp.Actions[k] = a
 			return
 		}

@@ -92,8 +92,12 @@ func (s *State) Variables(n int) [][2]string {
 		{"snapshotIndex", perServer(func(i int) string { return fmt.Sprint(s.SnapshotIndex[i]) })},
 		{"snapshotTerm", perServer(func(i int) string { return fmt.Sprint(s.SnapshotTerm[i]) })},
 		{"votesGranted", perServer(func(i int) string { return s.VotesGranted[i].format(n) })},
-		{"nextIndex", perServer(func(i int) string { return fmt.Sprint(s.NextIndex[i][:n]) })},
-		{"matchIndex", perServer(func(i int) string { return fmt.Sprint(s.MatchIndex[i][:n]) })},
+		{"nextIndex", perServer(func(i int) string {
+			return perServer(func(j int) string { return fmt.Sprint(s.NextIndex[i][j]) })
+		})},
+		{"matchIndex", perServer(func(i int) string {
+			return perServer(func(j int) string { return fmt.Sprint(s.MatchIndex[i][j]) })
+		})},
 		{"leaderRecent", perServer(func(i int) string { return strings.ToUpper(fmt.Sprint(s.LeaderRecent[i])) })},
 		{"recentActive", perServer(func(i int) string { return s.RecentActive[i].format(n) })},
 		{"messages", "<<" + strings.Join(msgs, ",\n      ") + ">>"},

@@ -14,6 +14,7 @@ func DefaultInvariants() []Invariant {
 		{"LeaderCompleteness", LeaderCompleteness},
 		{"StateMachineSafety", StateMachineSafety},
 		{"CommittedIsDurable", CommittedIsDurable},
+		{"CommittedInElectableLogs", CommittedInElectableLogs},
 		{"SnapshotIsCommitted", SnapshotIsCommitted},
 	}
 }
@@ -116,6 +117,41 @@ func CommittedIsDurable(sp *Spec, s *State) bool {
 		}
 	}
 	return true
+}
+
+// CommittedInElectableLogs is CommittedInElectableLogs: a server whose log
+// lacks a committed entry cannot collect a quorum of votes, because a
+// quorum of logs is more up to date than its own. It fails as soon as a
+// leader commits an entry that a later election could still overwrite
+// (Figure 8 of the Raft paper), before any overwrite happens.
+func CommittedInElectableLogs(sp *Spec, s *State) bool {
+	for i := range sp.n() {
+		for n := 1; n <= int(s.CommitIndex[i]) && n <= s.Log[i].Len(); n++ {
+			e := s.Log[i].At(n)
+			for k := range sp.n() {
+				if n <= s.Log[k].Len() && s.Log[k].At(n) == e {
+					continue
+				}
+				if sp.IsQuorum(sp.voters(s, k)) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// voters is the set of servers whose log comparison would grant k a vote,
+// i.e. {v : LogUpToDate(v, k's last entry)} in Raft.tla's Voters(k).
+func (sp *Spec) voters(s *State, k int) Set {
+	m := Message{LastLogTerm: uint8(s.LastTerm(k)), LastLogIndex: uint8(s.LastIndex(k))}
+	var set Set
+	for v := range sp.n() {
+		if s.LogUpToDate(v, m) {
+			set = set.With(v)
+		}
+	}
+	return set
 }
 
 // SnapshotIsCommitted is SnapshotIsCommitted: the snapshot is a prefix of

@@ -139,8 +139,7 @@ type Config struct {
 
 // DefaultConfig is the model of tla/MCRaft.cfg.
 func DefaultConfig() Config {
-	return Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 2, MaxMessages: 2,
-		PreVote: true, CheckQuorum: true}
+	return Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 2, MaxMessages: 2}
 }
 
 // Validate reports bounds the fixed-size State cannot hold.

@@ -627,6 +627,21 @@ CommittedIsDurable ==
         \A n \in 1..commitIndex[i] :
             IsQuorum({k \in Server : n <= Len(log[k]) /\ log[k][n] = log[i][n]})
 
+\* The servers whose log comparison would grant k a vote.
+Voters(k) ==
+    {v \in Server : \/ LastTerm(k) > LastTerm(v)
+                    \/ /\ LastTerm(k) = LastTerm(v)
+                       /\ LastIndex(k) >= LastIndex(v)}
+
+\* A server whose log lacks a committed entry cannot collect a quorum of
+\* votes. This fails as soon as a leader commits an entry that a later
+\* election could still overwrite (Figure 8 of the Raft paper), before
+\* any overwrite happens.
+CommittedInElectableLogs ==
+    \A i, k \in Server :
+        \A n \in 1..commitIndex[i] :
+            ~(n <= Len(log[k]) /\ log[k][n] = log[i][n]) => ~IsQuorum(Voters(k))
+
 \* The snapshot is a prefix of the committed log.
 SnapshotIsCommitted ==
     \A i \in Server :

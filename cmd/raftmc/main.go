@@ -57,6 +57,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+func loadConfig(path string) (spec.Config, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return spec.Config{}, err
+	}
+	cfg, err := spec.ParseTLCConfig(string(text))
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
 func parseFlags(args []string, stderr io.Writer) (spec.Config, spec.Options, bool, error) {
 	cfg := spec.DefaultConfig()
 	opt := spec.Options{}
@@ -73,8 +85,19 @@ func parseFlags(args []string, stderr io.Writer) (spec.Config, spec.Options, boo
 	fs.IntVar(&opt.Workers, "workers", runtime.GOMAXPROCS(0), "worker goroutines")
 	fs.IntVar(&opt.MaxStates, "max-states", 0, "stop after the level that passes this many states (0: no limit)")
 	verbose := fs.Bool("v", false, "print progress per level on stderr")
+	cfgPath := fs.String("cfg", "", "read the model's CONSTANTS from a TLC config (tla/MC*.cfg); other model flags then override it")
 	if err := fs.Parse(args); err != nil {
 		return cfg, opt, false, err
+	}
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = loadConfig(*cfgPath); err != nil {
+			return cfg, opt, false, err
+		}
+		// Flags given explicitly override the file.
+		if err := fs.Parse(args); err != nil {
+			return cfg, opt, false, err
+		}
 	}
 	if fs.NArg() > 0 {
 		return cfg, opt, false, fmt.Errorf("unexpected arguments %q", fs.Args())

@@ -1,0 +1,90 @@
+package spec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseTLCConfig reads the CONSTANTS of a TLC model config (tla/MC*.cfg)
+// into a Config, so that the Go checker runs exactly the model TLC runs.
+// Server and Value must be sets of model values; the rest are numbers and
+// booleans.
+func ParseTLCConfig(text string) (Config, error) {
+	var c Config
+	seen := map[string]bool{}
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(strings.Split(line, `\*`)[0])
+		name, value, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		name, value = strings.TrimSpace(strings.TrimPrefix(name, "CONSTANTS")), strings.TrimSpace(value)
+		if err := c.setConstant(name, value); err != nil {
+			return c, fmt.Errorf("line %d: %w", n+1, err)
+		}
+		seen[name] = true
+	}
+	for _, name := range []string{"Server", "Value", "MaxTerm", "MaxLogLen", "MaxMessages",
+		"PreVoteEnabled", "CheckQuorumEnabled", "SnapshotEnabled"} {
+		if !seen[name] {
+			return c, fmt.Errorf("constant %s is not set", name)
+		}
+	}
+	return c, c.Validate()
+}
+
+func (c *Config) setConstant(name, value string) error {
+	set := func() (int, error) {
+		if !strings.HasPrefix(value, "{") || !strings.HasSuffix(value, "}") {
+			return 0, fmt.Errorf("%s must be a set of model values, got %q", name, value)
+		}
+		inner := strings.TrimSpace(value[1 : len(value)-1])
+		if inner == "" {
+			return 0, nil
+		}
+		return len(strings.Split(inner, ",")), nil
+	}
+	num := func(dst *int) error {
+		v, err := strconv.Atoi(value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		*dst = v
+		return nil
+	}
+	boolean := func(dst *bool) error {
+		switch value {
+		case "TRUE":
+			*dst = true
+		case "FALSE":
+			*dst = false
+		default:
+			return fmt.Errorf("%s must be TRUE or FALSE, got %q", name, value)
+		}
+		return nil
+	}
+	var err error
+	switch name {
+	case "Server":
+		c.Servers, err = set()
+	case "Value":
+		c.Values, err = set()
+	case "Nil":
+	case "MaxTerm":
+		err = num(&c.MaxTerm)
+	case "MaxLogLen":
+		err = num(&c.MaxLogLen)
+	case "MaxMessages":
+		err = num(&c.MaxMessages)
+	case "PreVoteEnabled":
+		err = boolean(&c.PreVote)
+	case "CheckQuorumEnabled":
+		err = boolean(&c.CheckQuorum)
+	case "SnapshotEnabled":
+		err = boolean(&c.Snapshot)
+	default:
+		err = fmt.Errorf("unknown constant %s", name)
+	}
+	return err
+}

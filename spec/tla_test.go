@@ -1,0 +1,152 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tlaModule is a TLA+ module split into its top-level definitions.
+type tlaModule struct {
+	text string
+	defs map[string]string // operator name -> body
+}
+
+var (
+	defRe   = regexp.MustCompile(`(?m)^([A-Za-z][A-Za-z0-9_]*)(\([^)]*\))?\s*==`)
+	callRe  = regexp.MustCompile(`\b([A-Z][A-Za-z0-9_]*)\(`)
+	commRe  = regexp.MustCompile(`\(\*[\s\S]*?\*\)|\\\*.*`)
+	identRe = regexp.MustCompile(`[A-Za-z][A-Za-z0-9_]*`)
+)
+
+func readTLA(t *testing.T, path string) tlaModule {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	text := commRe.ReplaceAllString(string(raw), "")
+	m := tlaModule{text: text, defs: map[string]string{}}
+	locs := defRe.FindAllStringSubmatchIndex(text, -1)
+	for k, loc := range locs {
+		end := len(text)
+		if k+1 < len(locs) {
+			end = locs[k+1][0]
+		}
+		name := text[loc[2]:loc[3]]
+		require.NotContains(t, m.defs, name, "operator %s defined twice", name)
+		m.defs[name] = text[loc[1]:end]
+	}
+	return m
+}
+
+// nextActions lists the operators Next applies, expanding Receive(m) into
+// its disjuncts, in order.
+func (m tlaModule) nextActions(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	for _, call := range callRe.FindAllStringSubmatch(m.defs["Next"], -1) {
+		if call[1] == "Receive" {
+			for _, inner := range callRe.FindAllStringSubmatch(m.defs["Receive"], -1) {
+				names = append(names, inner[1])
+			}
+			continue
+		}
+		names = append(names, call[1])
+	}
+	require.NotEmpty(t, names, "no actions found in Next")
+	return names
+}
+
+// variables lists the names of the VARIABLES declaration.
+func (m tlaModule) variables(t *testing.T) []string {
+	t.Helper()
+	start := strings.Index(m.text, "VARIABLES")
+	require.GreaterOrEqual(t, start, 0, "no VARIABLES")
+	end := strings.Index(m.text[start:], "\n\n")
+	require.Greater(t, end, 0)
+	return identRe.FindAllString(m.text[start+len("VARIABLES"):start+end], -1)
+}
+
+// cfgList is the names listed under a section (e.g. INVARIANT) of a TLC
+// config, up to the next section keyword.
+func cfgList(t *testing.T, path, section string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var names []string
+	in := false
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(strings.Split(line, `\*`)[0])
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if fields[0] == strings.ToUpper(fields[0]) && identRe.MatchString(fields[0]) &&
+			!strings.ContainsAny(fields[0], "0123456789") {
+			in = fields[0] == section || fields[0] == section+"S"
+			fields = fields[1:]
+		}
+		if in {
+			names = append(names, fields...)
+		}
+	}
+	return names
+}
+
+func TestGoActionsAreTheActionsOfNextInRaftTLA(t *testing.T) {
+	m := readTLA(t, "../tla/Raft.tla")
+	assert.Equal(t, m.nextActions(t), ActionNames())
+	for _, name := range ActionNames() {
+		assert.Contains(t, m.defs, name, "action %s is not defined in Raft.tla", name)
+	}
+}
+
+func TestGoInvariantsAreTheInvariantsOfMCRaftCfg(t *testing.T) {
+	m := readTLA(t, "../tla/Raft.tla")
+	invs := cfgList(t, "../tla/MCRaft.cfg", "INVARIANT")
+	assert.ElementsMatch(t, invs, InvariantNames())
+	for _, name := range InvariantNames() {
+		assert.Contains(t, m.defs, name, "invariant %s is not defined in Raft.tla", name)
+	}
+}
+
+func TestStateFieldsAreTheVariablesOfRaftTLA(t *testing.T) {
+	m := readTLA(t, "../tla/Raft.tla")
+	var tags []string
+	st := reflect.TypeFor[State]()
+	for k := range st.NumField() {
+		f := st.Field(k)
+		tag := f.Tag.Get("tla")
+		require.NotEmpty(t, tag, "field %s has no tla tag", f.Name)
+		assert.True(t, strings.EqualFold(tag, f.Name), "field %s is not TLA+ variable %s", f.Name, tag)
+		tags = append(tags, tag)
+	}
+	assert.Equal(t, m.variables(t), tags)
+	names := make([]string, 0, len(tags))
+	for _, kv := range (&State{}).Variables(3) {
+		names = append(names, kv[0])
+	}
+	assert.Equal(t, tags, names, "Variables renders the variables in declaration order")
+}
+
+func TestEveryModelConfigNamesKnownInvariantsAndConstants(t *testing.T) {
+	cfgs, err := filepath.Glob("../tla/MC*.cfg")
+	require.NoError(t, err)
+	require.NotEmpty(t, cfgs)
+	m := readTLA(t, "../tla/Raft.tla")
+	for _, path := range cfgs {
+		for _, inv := range cfgList(t, path, "INVARIANT") {
+			assert.True(t, slices.Contains(InvariantNames(), inv), "%s: unknown invariant %s", path, inv)
+			assert.Contains(t, m.defs, inv)
+		}
+		for _, op := range append(cfgList(t, path, "CONSTRAINT"), cfgList(t, path, "SYMMETRY")...) {
+			assert.Contains(t, m.defs, op, "%s: %s is not defined", path, op)
+		}
+	}
+}
