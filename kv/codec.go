@@ -60,6 +60,12 @@ func (r *reader) uvarint() uint64 {
 		r.fail(fmt.Errorf("bad uvarint: %w", errTruncated))
 		return 0
 	}
+	if n > 1 && r.buf[n-1] == 0 {
+		// A padded varint decodes to the same number: refuse it, so every
+		// command and snapshot has exactly one encoding.
+		r.fail(fmt.Errorf("uvarint padded to %d bytes", n))
+		return 0
+	}
 	r.buf = r.buf[n:]
 	return v
 }

@@ -66,6 +66,7 @@ func TestMalformedCommandIsRefusedWithAClearError(t *testing.T) {
 		{"no session", "client and seq", encodeRaw(OpGet, "k", "", "", 0)},
 		{"value on a get", "carries a value", encodeRaw(OpGet, "k", "v", "", 1)},
 		{"expected on a put", "expected value", encodeRaw(OpPut, "k", "v", "x", 1)},
+		{"padded uvarint", "padded", []byte{commandVersion, byte(OpGet), 0x81, 0x00, 1, 1, 'k', 0, 0}},
 		{"empty key", "empty key", encodeRaw(OpGet, "", "", "", 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
