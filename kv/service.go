@@ -94,8 +94,8 @@ func (s *Service) Store() *Store { return s.store }
 // They were skipped on every replica alike.
 func (s *Service) Malformed() int { return s.malformed }
 
-// Pending returns the number of commands waiting.
-func (s *Service) Pending() int { return s.npending }
+// Waiting returns the number of commands waiting for their entry to apply.
+func (s *Service) Waiting() int { return s.npending }
 
 // Start proposes cmd and returns at once. done is called once, from
 // within a later node.Node.Process, when an entry of cmd's client and seq

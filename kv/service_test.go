@@ -123,7 +123,7 @@ func TestServiceAnswersOnceTheCommandApplied(t *testing.T) {
 	for _, id := range g.ids {
 		v, _ := g.svcs[id].Store().Lookup("k")
 		assert.Equal(t, "v", v, "replica %d", id)
-		assert.Equal(t, 0, g.svcs[id].Pending())
+		assert.Equal(t, 0, g.svcs[id].Waiting())
 	}
 }
 
@@ -173,7 +173,7 @@ func TestLeaderThatStepsDownAnswersItsWaitersUnknownNamingTheNewLeader(t *testin
 	var nle *raft.NotLeaderError
 	require.ErrorAs(t, a.err, &nle)
 	assert.Equal(t, uint64(2), nle.Leader)
-	assert.Equal(t, 0, g.svcs[1].Pending())
+	assert.Equal(t, 0, g.svcs[1].Waiting())
 }
 
 func TestCancelledCommandIsNotAnswered(t *testing.T) {
@@ -185,7 +185,7 @@ func TestCancelledCommandIsNotAnswered(t *testing.T) {
 	require.NoError(t, err)
 	p.Cancel()
 	p.Cancel()
-	assert.Equal(t, 0, g.svcs[1].Pending())
+	assert.Equal(t, 0, g.svcs[1].Waiting())
 	g.settle()
 	v, _ := g.svcs[1].Store().Lookup("k")
 	assert.Equal(t, "v", v, "the command still took effect")
