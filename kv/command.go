@@ -23,7 +23,7 @@ const commandVersion = 1
 
 // ErrInvalidCommand is wrapped by every error about a malformed command,
 // encoded or not.
-var ErrInvalidCommand = errors.New("invalid kv command")
+var ErrInvalidCommand = errors.New("kv: invalid command")
 
 // Op is the kind of a command. Its values and names are those of model.Op.
 type Op uint8
