@@ -133,6 +133,8 @@ func DefaultActions() []Action {
 		PairAction("Heartbeat", (*Spec).Heartbeat),
 		PairAction("SendSnapshot", (*Spec).SendSnapshot),
 		IndexAction("CompactLog", (*Spec).CompactLog),
+		PairAction("TransferLeadership", (*Spec).TransferLeadership),
+		ServerAction("AbortTransfer", (*Spec).AbortTransfer),
 		ReceiveAction("UpdateTerm", (*Spec).UpdateTerm),
 		ReceiveAction("HandlePreVoteRequest", (*Spec).HandlePreVoteRequest),
 		ReceiveAction("HandlePreVoteResponse", (*Spec).HandlePreVoteResponse),
@@ -143,6 +145,7 @@ func DefaultActions() []Action {
 		ReceiveAction("HandleHeartbeatRequest", (*Spec).HandleHeartbeatRequest),
 		ReceiveAction("HandleHeartbeatResponse", (*Spec).HandleHeartbeatResponse),
 		ReceiveAction("HandleInstallSnapshotRequest", (*Spec).HandleInstallSnapshotRequest),
+		ReceiveAction("HandleTimeoutNowRequest", (*Spec).HandleTimeoutNowRequest),
 		MessageAction("DropMessage", (*Spec).DropMessage),
 		MessageAction("DuplicateMessage", (*Spec).DuplicateMessage),
 	}

@@ -26,7 +26,7 @@ func ParseTLCConfig(text string) (Config, error) {
 		seen[name] = true
 	}
 	for _, name := range []string{"Server", "Value", "MaxTerm", "MaxLogLen", "MaxMessages",
-		"PreVoteEnabled", "CheckQuorumEnabled", "SnapshotEnabled"} {
+		"PreVoteEnabled", "CheckQuorumEnabled", "SnapshotEnabled", "TransferEnabled"} {
 		if !seen[name] {
 			return c, fmt.Errorf("constant %s is not set", name)
 		}
@@ -83,6 +83,8 @@ func (c *Config) setConstant(name, value string) error {
 		err = boolean(&c.CheckQuorum)
 	case "SnapshotEnabled":
 		err = boolean(&c.Snapshot)
+	case "TransferEnabled":
+		err = boolean(&c.Transfer)
 	default:
 		err = fmt.Errorf("unknown constant %s", name)
 	}

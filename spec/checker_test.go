@@ -70,6 +70,10 @@ func permute(s State, perm []int, n int) State {
 		t.SnapshotIndex[p] = s.SnapshotIndex[i]
 		t.SnapshotTerm[p] = s.SnapshotTerm[i]
 		t.LeaderRecent[p] = s.LeaderRecent[i]
+		t.LeadTransferee[p] = Nil
+		if s.LeadTransferee[i] != Nil {
+			t.LeadTransferee[p] = int8(perm[s.LeadTransferee[i]])
+		}
 		t.VotesGranted[p] = permuteSet(s.VotesGranted[i], perm, n)
 		t.RecentActive[p] = permuteSet(s.RecentActive[i], perm, n)
 		for j := range n {
@@ -116,7 +120,8 @@ func randomWalk(sp *Spec, rng *rand.Rand, steps int) []State {
 }
 
 func TestSymmetricStatesHaveTheSameFingerprint(t *testing.T) {
-	cfg := Config{Servers: 4, Values: 2, MaxTerm: 3, MaxLogLen: 3, MaxMessages: 4, PreVote: true, CheckQuorum: true, Snapshot: true}
+	cfg := Config{Servers: 4, Values: 2, MaxTerm: 3, MaxLogLen: 3, MaxMessages: 4, PreVote: true, CheckQuorum: true,
+		Snapshot: true, Transfer: true}
 	sp := New(cfg)
 	enc := newEncoder(cfg.Servers)
 	rng := rand.New(rand.NewPCG(1, 2))

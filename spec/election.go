@@ -95,21 +95,24 @@ func (sp *Spec) ResetLeaderState(t *State, i int) {
 		t.MatchIndex[i][j] = 0
 	}
 	t.RecentActive[i] = 0
+	t.LeadTransferee[i] = Nil
 }
 
-// voteRequests sends VoteRequest(i, typ, term) to every other server.
-func (sp *Spec) voteRequests(t *State, s *State, i int, typ MsgType, term int) {
+// voteRequests sends VoteRequest(i, typ, term, transfer) to every other
+// server. The transfer flag marks the campaign of a leadership transfer,
+// which voters grant even in their leader lease: the old leader asked.
+func (sp *Spec) voteRequests(t *State, s *State, i int, typ MsgType, term int, transfer bool) {
 	for j := range sp.n() {
 		if j == i {
 			continue
 		}
 		t.send(Message{Type: typ, Term: uint8(term), LastLogTerm: uint8(s.LastTerm(i)),
-			LastLogIndex: uint8(s.LastIndex(i)), Source: uint8(i), Dest: uint8(j)})
+			LastLogIndex: uint8(s.LastIndex(i)), Transfer: transfer, Source: uint8(i), Dest: uint8(j)})
 	}
 }
 
-// Campaign is Campaign(i): a new term, a vote for itself, vote requests.
-// It writes the successor into t.
+// Campaign is Campaign(i): a new term, a vote for itself. It writes the
+// successor into t; the caller sends CampaignRequests.
 func (sp *Spec) Campaign(s *State, i int, t *State) {
 	*t = *s
 	t.CurrentTerm[i] = s.CurrentTerm[i] + 1
@@ -117,7 +120,11 @@ func (sp *Spec) Campaign(s *State, i int, t *State) {
 	t.VotedFor[i] = int8(i)
 	t.VotesGranted[i] = Set(0).With(i)
 	t.LeaderRecent[i] = false
-	sp.voteRequests(t, s, i, RequestVoteRequest, int(s.CurrentTerm[i])+1)
+}
+
+// CampaignRequests sends CampaignRequests(i, transfer) into t.
+func (sp *Spec) CampaignRequests(t, s *State, i int, transfer bool) {
+	sp.voteRequests(t, s, i, RequestVoteRequest, int(s.CurrentTerm[i])+1, transfer)
 }
 
 // Timeout is Timeout(i): the election timer of a non-leader fires. With
@@ -129,13 +136,14 @@ func (sp *Spec) Timeout(s *State, i int, t *State) bool {
 	}
 	if !sp.Config.PreVote {
 		sp.Campaign(s, i, t)
+		sp.CampaignRequests(t, s, i, false)
 		return true
 	}
 	*t = *s
 	t.State[i] = PreCandidate
 	t.VotesGranted[i] = Set(0).With(i)
 	t.LeaderRecent[i] = false
-	sp.voteRequests(t, s, i, PreVoteRequest, int(s.CurrentTerm[i])+1)
+	sp.voteRequests(t, s, i, PreVoteRequest, int(s.CurrentTerm[i])+1, false)
 	return true
 }
 
@@ -146,6 +154,7 @@ func (sp *Spec) BecomeCandidate(s *State, i int, t *State) bool {
 		return false
 	}
 	sp.Campaign(s, i, t)
+	sp.CampaignRequests(t, s, i, false)
 	return true
 }
 
@@ -165,6 +174,7 @@ func (sp *Spec) BecomeLeader(s *State, i int, t *State) bool {
 	t.VotesGranted[i] = 0
 	t.LeaderRecent[i] = true
 	t.RecentActive[i] = 0
+	t.LeadTransferee[i] = Nil
 	return true
 }
 
@@ -203,7 +213,7 @@ func (sp *Spec) ElectionTimerElapsed(s *State, i int, t *State) bool {
 func (sp *Spec) UpdateTerm(s *State, i, j int, m Message, t *State) bool {
 	if int(m.Term) <= int(s.CurrentTerm[i]) || m.Type == PreVoteRequest ||
 		(m.Type == PreVoteResponse && m.Granted) ||
-		(m.Type == RequestVoteRequest && sp.InLease(s, i)) {
+		(m.Type == RequestVoteRequest && sp.InLease(s, i) && !m.Transfer) {
 		return false
 	}
 	*t = *s
@@ -249,7 +259,7 @@ func (sp *Spec) HandlePreVoteResponse(s *State, i, j int, m Message, t *State) b
 // HandleRequestVoteRequest is HandleRequestVoteRequest(i, j, m): at most
 // one vote per term, and only for an up-to-date log.
 func (sp *Spec) HandleRequestVoteRequest(s *State, i, j int, m Message, t *State) bool {
-	if m.Type != RequestVoteRequest || !(m.Term <= s.CurrentTerm[i] || sp.InLease(s, i)) {
+	if m.Type != RequestVoteRequest || !(m.Term <= s.CurrentTerm[i] || (sp.InLease(s, i) && !m.Transfer)) {
 		return false
 	}
 	grant := m.Term == s.CurrentTerm[i] && s.LogUpToDate(i, m) &&

@@ -11,7 +11,7 @@ import (
 const localKeyLen = 8 + 2*MaxLogCap
 
 // msgKeyLen is the size of the encoding of one bag element.
-const msgKeyLen = 16 + 2*MaxLogCap
+const msgKeyLen = 18 + 2*MaxLogCap
 
 type localKey [localKeyLen]byte
 type msgKey [msgKeyLen]byte
@@ -128,7 +128,11 @@ func (e *encoder) encode(s *State, b []byte) []byte {
 		if s.VotedFor[old] != Nil {
 			v = rename[s.VotedFor[old]]
 		}
-		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]))
+		lt := byte(0xFF)
+		if s.LeadTransferee[old] != Nil {
+			lt = rename[s.LeadTransferee[old]]
+		}
+		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]), lt)
 		for _, peer := range e.order {
 			b = append(b, s.NextIndex[old][peer], s.MatchIndex[old][peer])
 		}
@@ -163,9 +167,10 @@ func encodeMessage(m *Message, count uint8, rename *[MaxServers]byte) msgKey {
 	k[13] = m.SnapshotTerm
 	k[14] = m.Entries.n
 	k[15] = count
+	k[16] = boolByte(m.Transfer)
 	for x := 0; x < int(m.Entries.n); x++ {
-		k[16+2*x] = m.Entries.e[x].Term
-		k[17+2*x] = m.Entries.e[x].Value
+		k[18+2*x] = m.Entries.e[x].Term
+		k[19+2*x] = m.Entries.e[x].Value
 	}
 	return k
 }

@@ -31,6 +31,7 @@ func (m Message) String() string {
 	case PreVoteRequest, RequestVoteRequest:
 		add("mlastLogTerm", m.LastLogTerm)
 		add("mlastLogIndex", m.LastLogIndex)
+		add("mtransfer", strings.ToUpper(fmt.Sprint(m.Transfer)))
 	case PreVoteResponse, RequestVoteResponse:
 		add("mgranted", strings.ToUpper(fmt.Sprint(m.Granted)))
 	case AppendEntriesRequest:
@@ -51,6 +52,13 @@ func (m Message) String() string {
 	add("msource", server(m.Source))
 	add("mdest", server(m.Dest))
 	return "[" + strings.Join(f, ", ") + "]"
+}
+
+func serverOrNil(i int8) string {
+	if i == Nil {
+		return "Nil"
+	}
+	return server(uint8(i))
 }
 
 func (s Set) format(n int) string {
@@ -81,12 +89,7 @@ func (s *State) Variables(n int) [][2]string {
 	return [][2]string{
 		{"currentTerm", perServer(func(i int) string { return fmt.Sprint(s.CurrentTerm[i]) })},
 		{"state", perServer(func(i int) string { return s.State[i].String() })},
-		{"votedFor", perServer(func(i int) string {
-			if s.VotedFor[i] == Nil {
-				return "Nil"
-			}
-			return server(uint8(s.VotedFor[i]))
-		})},
+		{"votedFor", perServer(func(i int) string { return serverOrNil(s.VotedFor[i]) })},
 		{"log", perServer(func(i int) string { return s.Log[i].String() })},
 		{"commitIndex", perServer(func(i int) string { return fmt.Sprint(s.CommitIndex[i]) })},
 		{"snapshotIndex", perServer(func(i int) string { return fmt.Sprint(s.SnapshotIndex[i]) })},
@@ -100,6 +103,7 @@ func (s *State) Variables(n int) [][2]string {
 		})},
 		{"leaderRecent", perServer(func(i int) string { return strings.ToUpper(fmt.Sprint(s.LeaderRecent[i])) })},
 		{"recentActive", perServer(func(i int) string { return s.RecentActive[i].format(n) })},
+		{"leadTransferee", perServer(func(i int) string { return serverOrNil(s.LeadTransferee[i]) })},
 		{"messages", "<<" + strings.Join(msgs, ",\n      ") + ">>"},
 	}
 }

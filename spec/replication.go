@@ -4,9 +4,11 @@ package spec
 // requests, AppendEntries, heartbeats, commit, snapshots and their
 // handlers, and the network faults.
 
-// ClientRequest is ClientRequest(i, v): the leader appends v.
+// ClientRequest is ClientRequest(i, v): the leader appends v. A leader
+// handing leadership over takes no new entries, so that the transferee
+// stays caught up.
 func (sp *Spec) ClientRequest(s *State, i, v int, t *State) bool {
-	if s.State[i] != Leader {
+	if s.State[i] != Leader || s.LeadTransferee[i] != Nil {
 		return false
 	}
 	*t = *s

@@ -135,6 +135,7 @@ type Config struct {
 	PreVote     bool // PreVoteEnabled
 	CheckQuorum bool // CheckQuorumEnabled
 	Snapshot    bool // SnapshotEnabled
+	Transfer    bool // TransferEnabled
 }
 
 // DefaultConfig is the model of tla/MCRaft.cfg.
@@ -177,12 +178,13 @@ const (
 	HeartbeatRequest
 	HeartbeatResponse
 	InstallSnapshotRequest
+	TimeoutNowRequest
 )
 
 var msgTypeNames = [...]string{"", "PreVoteRequest", "PreVoteResponse",
 	"RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
 	"AppendEntriesResponse", "HeartbeatRequest", "HeartbeatResponse",
-	"InstallSnapshotRequest"}
+	"InstallSnapshotRequest", "TimeoutNowRequest"}
 
 func (t MsgType) String() string {
 	if int(t) < len(msgTypeNames) && t != 0 {
@@ -200,6 +202,7 @@ type Message struct {
 	Term          uint8   // mterm
 	LastLogTerm   uint8   // mlastLogTerm: vote requests
 	LastLogIndex  uint8   // mlastLogIndex: vote requests
+	Transfer      bool    // mtransfer: vote requests of a leadership transfer
 	Granted       bool    // mgranted: vote responses
 	PrevLogIndex  uint8   // mprevLogIndex: AppendEntriesRequest
 	PrevLogTerm   uint8   // mprevLogTerm: AppendEntriesRequest
@@ -221,19 +224,20 @@ type Packet struct {
 // value: copying it copies everything but the Messages slice, which actions
 // never modify in place (they build a new slice).
 type State struct {
-	CurrentTerm   [MaxServers]uint8             `tla:"currentTerm"`
-	State         [MaxServers]ServerState       `tla:"state"`
-	VotedFor      [MaxServers]int8              `tla:"votedFor"`
-	Log           [MaxServers]Log               `tla:"log"`
-	CommitIndex   [MaxServers]uint8             `tla:"commitIndex"`
-	SnapshotIndex [MaxServers]uint8             `tla:"snapshotIndex"`
-	SnapshotTerm  [MaxServers]uint8             `tla:"snapshotTerm"`
-	VotesGranted  [MaxServers]Set               `tla:"votesGranted"`
-	NextIndex     [MaxServers][MaxServers]uint8 `tla:"nextIndex"`
-	MatchIndex    [MaxServers][MaxServers]uint8 `tla:"matchIndex"`
-	LeaderRecent  [MaxServers]bool              `tla:"leaderRecent"`
-	RecentActive  [MaxServers]Set               `tla:"recentActive"`
-	Messages      []Packet                      `tla:"messages"`
+	CurrentTerm    [MaxServers]uint8             `tla:"currentTerm"`
+	State          [MaxServers]ServerState       `tla:"state"`
+	VotedFor       [MaxServers]int8              `tla:"votedFor"`
+	Log            [MaxServers]Log               `tla:"log"`
+	CommitIndex    [MaxServers]uint8             `tla:"commitIndex"`
+	SnapshotIndex  [MaxServers]uint8             `tla:"snapshotIndex"`
+	SnapshotTerm   [MaxServers]uint8             `tla:"snapshotTerm"`
+	VotesGranted   [MaxServers]Set               `tla:"votesGranted"`
+	NextIndex      [MaxServers][MaxServers]uint8 `tla:"nextIndex"`
+	MatchIndex     [MaxServers][MaxServers]uint8 `tla:"matchIndex"`
+	LeaderRecent   [MaxServers]bool              `tla:"leaderRecent"`
+	RecentActive   [MaxServers]Set               `tla:"recentActive"`
+	LeadTransferee [MaxServers]int8              `tla:"leadTransferee"`
+	Messages       []Packet                      `tla:"messages"`
 }
 
 // Init is the initial state of a model.
@@ -241,6 +245,7 @@ func (sp *Spec) Init() State {
 	var s State
 	for i := range MaxServers {
 		s.VotedFor[i] = Nil
+		s.LeadTransferee[i] = Nil
 		for j := range MaxServers {
 			s.NextIndex[i][j] = 1
 		}

@@ -42,7 +42,8 @@ CONSTANTS
     MaxMessages,        \* bound on the messages in flight, duplicates counted
     PreVoteEnabled,     \* BOOLEAN: campaign with a pre-vote round first
     CheckQuorumEnabled, \* BOOLEAN: leaders step down without a quorum; stickiness
-    SnapshotEnabled     \* BOOLEAN: servers may compact their logs
+    SnapshotEnabled,    \* BOOLEAN: servers may compact their logs
+    TransferEnabled     \* BOOLEAN: leaders may hand leadership over
 
 \* Server states.
 Follower == "Follower"
@@ -60,6 +61,7 @@ AppendEntriesResponse == "AppendEntriesResponse"
 HeartbeatRequest == "HeartbeatRequest"
 HeartbeatResponse == "HeartbeatResponse"
 InstallSnapshotRequest == "InstallSnapshotRequest"
+TimeoutNowRequest == "TimeoutNowRequest"
 
 VARIABLES
     currentTerm,   \* durable: the latest term the server has seen
@@ -74,11 +76,12 @@ VARIABLES
     matchIndex,    \* leader: the highest index known to match on each peer
     leaderRecent,  \* heard from a live leader within an election timeout
     recentActive,  \* leader: peers heard from in this CheckQuorum interval
+    leadTransferee, \* leader: the server leadership is being handed to, or Nil
     messages       \* the network: a bag of messages (message -> count)
 
 vars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
           snapshotTerm, votesGranted, nextIndex, matchIndex, leaderRecent,
-          recentActive, messages>>
+          recentActive, leadTransferee, messages>>
 
 -----------------------------------------------------------------------------
 (* Helpers *)
@@ -132,6 +135,7 @@ ResetLeaderState(i) ==
     /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> 1]]
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
+    /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
 
 -----------------------------------------------------------------------------
 (* Initial state *)
@@ -149,6 +153,7 @@ Init ==
     /\ matchIndex = [i \in Server |-> [j \in Server |-> 0]]
     /\ leaderRecent = [i \in Server |-> FALSE]
     /\ recentActive = [i \in Server |-> {}]
+    /\ leadTransferee = [i \in Server |-> Nil]
     /\ messages = EmptyBag
 
 -----------------------------------------------------------------------------
@@ -167,21 +172,27 @@ Restart(i) ==
 -----------------------------------------------------------------------------
 (* Elections *)
 
-VoteRequest(i, type, term) ==
+\* mtransfer marks the campaign of a leadership transfer, which voters grant
+\* even in their leader lease: the old leader asked for it.
+VoteRequest(i, type, term, transfer) ==
     {[mtype |-> type, mterm |-> term, mlastLogTerm |-> LastTerm(i),
-      mlastLogIndex |-> LastIndex(i), msource |-> i, mdest |-> j] :
+      mlastLogIndex |-> LastIndex(i), mtransfer |-> transfer,
+      msource |-> i, mdest |-> j] :
         j \in Server \ {i}}
 
-\* Start a real campaign: a new term, a vote for oneself, vote requests.
+\* Start a real campaign: a new term, a vote for oneself. The caller sends
+\* the vote requests (CampaignRequests).
 Campaign(i) ==
     /\ currentTerm' = [currentTerm EXCEPT ![i] = currentTerm[i] + 1]
     /\ state' = [state EXCEPT ![i] = Candidate]
     /\ votedFor' = [votedFor EXCEPT ![i] = i]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
-    /\ SendAll(VoteRequest(i, RequestVoteRequest, currentTerm[i] + 1))
     /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
-                   matchIndex, recentActive>>
+                   matchIndex, recentActive, leadTransferee>>
+
+CampaignRequests(i, transfer) ==
+    VoteRequest(i, RequestVoteRequest, currentTerm[i] + 1, transfer)
 
 \* The election timer of a non-leader fires. With PreVote the server asks
 \* first whether it could win in term currentTerm+1 without changing its
@@ -192,11 +203,11 @@ Timeout(i) ==
          THEN /\ state' = [state EXCEPT ![i] = PreCandidate]
               /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
-              /\ SendAll(VoteRequest(i, PreVoteRequest, currentTerm[i] + 1))
+              /\ SendAll(VoteRequest(i, PreVoteRequest, currentTerm[i] + 1, FALSE))
               /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex,
                              snapshotIndex, snapshotTerm, nextIndex,
-                             matchIndex, recentActive>>
-         ELSE Campaign(i)
+                             matchIndex, recentActive, leadTransferee>>
+         ELSE Campaign(i) /\ SendAll(CampaignRequests(i, FALSE))
 
 \* A pre-candidate that a quorum would vote for starts the real election.
 BecomeCandidate(i) ==
@@ -204,6 +215,7 @@ BecomeCandidate(i) ==
     /\ state[i] = PreCandidate
     /\ IsQuorum(votesGranted[i])
     /\ Campaign(i)
+    /\ SendAll(CampaignRequests(i, FALSE))
 
 \* A candidate with a quorum of votes leads. It appends a no-op entry of its
 \* term, so that it can commit (and so learn) everything committed before.
@@ -218,6 +230,7 @@ BecomeLeader(i) ==
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = TRUE]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
+    /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
     /\ UNCHANGED <<currentTerm, votedFor, commitIndex, snapshotIndex,
                    snapshotTerm, messages>>
 
@@ -230,7 +243,7 @@ CheckQuorum(i) ==
     /\ IF IsQuorum(recentActive[i] \cup {i})
          THEN /\ recentActive' = [recentActive EXCEPT ![i] = {}]
               /\ UNCHANGED <<state, leaderRecent, votesGranted, nextIndex,
-                             matchIndex>>
+                             matchIndex, leadTransferee>>
          ELSE /\ state' = [state EXCEPT ![i] = Follower]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
               /\ ResetLeaderState(i)
@@ -245,18 +258,47 @@ ElectionTimerElapsed(i) ==
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, recentActive, messages>>
+                   matchIndex, recentActive, leadTransferee, messages>>
+
+\* Leadership transfer: once j holds the leader's whole log (replication
+\* catches it up first), the leader tells j to campaign at once. Until the
+\* transfer ends the leader takes no new entries.
+TransferLeadership(i, j) ==
+    /\ TransferEnabled
+    /\ state[i] = Leader
+    /\ i /= j
+    /\ leadTransferee[i] = Nil
+    /\ matchIndex[i][j] = LastIndex(i)
+    /\ leadTransferee' = [leadTransferee EXCEPT ![i] = j]
+    /\ Send([mtype |-> TimeoutNowRequest, mterm |-> currentTerm[i],
+             msource |-> i, mdest |-> j])
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive>>
+
+\* A transfer that did not finish within an election timeout is abandoned,
+\* and the leader takes entries again.
+AbortTransfer(i) ==
+    /\ state[i] = Leader
+    /\ leadTransferee[i] /= Nil
+    /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   matchIndex, leaderRecent, recentActive, messages>>
 
 -----------------------------------------------------------------------------
 (* Client requests, replication and commit *)
 
+\* A leader handing leadership over takes no new entries, so that the
+\* transferee stays caught up.
 ClientRequest(i, v) ==
     /\ state[i] = Leader
+    /\ leadTransferee[i] = Nil
     /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
                                                    value |-> v])]
     /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, nextIndex, matchIndex,
-                   leaderRecent, recentActive, messages>>
+                   leaderRecent, recentActive, leadTransferee, messages>>
 
 \* The servers that hold the leader's entry at idx (as far as it knows).
 Agree(i, idx) == {i} \cup {k \in Server : matchIndex[i][k] >= idx}
@@ -273,7 +315,7 @@ AdvanceCommitIndex(i) ==
           /\ commitIndex' = [commitIndex EXCEPT ![i] = MaxOf(committable)]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, snapshotIndex,
                    snapshotTerm, votesGranted, nextIndex, matchIndex,
-                   leaderRecent, recentActive, messages>>
+                   leaderRecent, recentActive, leadTransferee, messages>>
 
 \* Send j the entry at nextIndex[i][j]. Every such message also probes
 \* where the logs match; when j is up to date, heartbeats keep it so.
@@ -289,7 +331,7 @@ AppendEntries(i, j) ==
                 mcommitIndex |-> commitIndex[i], msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, recentActive>>
+                   matchIndex, leaderRecent, recentActive, leadTransferee>>
 
 \* A heartbeat carries min(commitIndex, matchIndex[j]): j may commit only
 \* what the leader knows matches on j.
@@ -301,7 +343,7 @@ Heartbeat(i, j) ==
              msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, recentActive>>
+                   matchIndex, leaderRecent, recentActive, leadTransferee>>
 
 \* j needs entries the leader has compacted: send the snapshot. Its
 \* mentries is the compacted prefix, i.e. the state-machine image.
@@ -316,7 +358,7 @@ SendSnapshot(i, j) ==
              msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, recentActive>>
+                   matchIndex, leaderRecent, recentActive, leadTransferee>>
 
 \* Discard the log up to a committed index (the state machine has it).
 CompactLog(i, idx) ==
@@ -327,7 +369,7 @@ CompactLog(i, idx) ==
     /\ snapshotTerm' = [snapshotTerm EXCEPT ![i] = log[i][idx].term]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    votesGranted, nextIndex, matchIndex, leaderRecent,
-                   recentActive, messages>>
+                   recentActive, leadTransferee, messages>>
 
 -----------------------------------------------------------------------------
 (* Receiving messages *)
@@ -341,7 +383,7 @@ UpdateTerm(i, j, m) ==
     /\ m.mterm > currentTerm[i]
     /\ m.mtype /= PreVoteRequest
     /\ ~(m.mtype = PreVoteResponse /\ m.mgranted)
-    /\ ~(m.mtype = RequestVoteRequest /\ InLease(i))
+    /\ ~(m.mtype = RequestVoteRequest /\ InLease(i) /\ ~m.mtransfer)
     /\ currentTerm' = [currentTerm EXCEPT ![i] = m.mterm]
     /\ state' = [state EXCEPT ![i] = Follower]
     /\ votedFor' = [votedFor EXCEPT ![i] = Nil]
@@ -362,7 +404,7 @@ HandlePreVoteRequest(i, j, m) ==
                  mgranted |-> grant, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, recentActive>>
+                   matchIndex, leaderRecent, recentActive, leadTransferee>>
 
 \* Stale responses (a finished campaign, an older term) are dropped here.
 HandlePreVoteResponse(i, j, m) ==
@@ -375,13 +417,13 @@ HandlePreVoteResponse(i, j, m) ==
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, nextIndex, matchIndex,
-                   leaderRecent, recentActive>>
+                   leaderRecent, recentActive, leadTransferee>>
 
 \* At most one vote per term (votedFor is durable), and only for an
 \* up-to-date log.
 HandleRequestVoteRequest(i, j, m) ==
     /\ m.mtype = RequestVoteRequest
-    /\ m.mterm <= currentTerm[i] \/ InLease(i)
+    /\ m.mterm <= currentTerm[i] \/ (InLease(i) /\ ~m.mtransfer)
     /\ LET grant == /\ m.mterm = currentTerm[i]
                     /\ LogUpToDate(i, m)
                     /\ votedFor[i] \in {Nil, j}
@@ -390,7 +432,7 @@ HandleRequestVoteRequest(i, j, m) ==
                     mgranted |-> grant, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, state, log, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, nextIndex, matchIndex,
-                   leaderRecent, recentActive>>
+                   leaderRecent, recentActive, leadTransferee>>
 
 HandleRequestVoteResponse(i, j, m) ==
     /\ m.mtype = RequestVoteResponse
@@ -402,7 +444,7 @@ HandleRequestVoteResponse(i, j, m) ==
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, nextIndex, matchIndex,
-                   leaderRecent, recentActive>>
+                   leaderRecent, recentActive, leadTransferee>>
 
 AppendEntriesReply(i, j, success, idx) ==
     [mtype |-> AppendEntriesResponse, mterm |-> currentTerm[i],
@@ -451,7 +493,7 @@ HandleAppendEntriesRequest(i, j, m) ==
                              leaderRecent>>
          ELSE AcceptAppendEntries(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, snapshotIndex, snapshotTerm,
-                   nextIndex, matchIndex, recentActive>>
+                   nextIndex, matchIndex, recentActive, leadTransferee>>
 
 HandleAppendEntriesResponse(i, j, m) ==
     /\ m.mtype = AppendEntriesResponse
@@ -467,7 +509,7 @@ HandleAppendEntriesResponse(i, j, m) ==
                                            Max(Min(@ - 1, m.mmatchIndex + 1),
                                                matchIndex[i][j] + 1)]
                         /\ UNCHANGED matchIndex
-         ELSE UNCHANGED <<nextIndex, matchIndex, recentActive>>
+         ELSE UNCHANGED <<nextIndex, matchIndex, recentActive, leadTransferee>>
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, leaderRecent>>
@@ -483,7 +525,7 @@ HandleHeartbeatRequest(i, j, m) ==
     /\ Reply([mtype |-> HeartbeatResponse, mterm |-> currentTerm[i],
               msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
-                   nextIndex, matchIndex, recentActive>>
+                   nextIndex, matchIndex, recentActive, leadTransferee>>
 
 HandleHeartbeatResponse(i, j, m) ==
     /\ m.mtype = HeartbeatResponse
@@ -526,7 +568,23 @@ HandleInstallSnapshotRequest(i, j, m) ==
               /\ UNCHANGED <<state, log, commitIndex, snapshotIndex,
                              snapshotTerm, votesGranted, leaderRecent>>
          ELSE AcceptSnapshot(i, j, m)
-    /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive>>
+    /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive, leadTransferee>>
+
+\* The transferee campaigns at once, skipping PreVote (the leader asked for
+\* it), in a new term as every campaign must: a vote in the current term
+\* may already be spent. A stale request is dropped.
+HandleTimeoutNowRequest(i, j, m) ==
+    /\ m.mtype = TimeoutNowRequest
+    /\ m.mterm <= currentTerm[i]
+    /\ IF m.mterm = currentTerm[i] /\ state[i] /= Leader
+         THEN /\ Campaign(i)
+              /\ messages' = (messages (-) SetToBag({m}))
+                                (+) SetToBag(CampaignRequests(i, TRUE))
+         ELSE /\ Discard(m)
+              /\ UNCHANGED <<currentTerm, state, votedFor, votesGranted,
+                             leaderRecent>>
+    /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
+                   matchIndex, recentActive, leadTransferee>>
 
 -----------------------------------------------------------------------------
 (* Network faults *)
@@ -535,13 +593,13 @@ DropMessage(m) ==
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, recentActive>>
+                   matchIndex, leaderRecent, recentActive, leadTransferee>>
 
 DuplicateMessage(m) ==
     /\ Send(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, recentActive>>
+                   matchIndex, leaderRecent, recentActive, leadTransferee>>
 
 -----------------------------------------------------------------------------
 (* The next-state relation. Messages are delivered in any order. *)
@@ -559,6 +617,7 @@ Receive(m) ==
        \/ HandleHeartbeatRequest(i, j, m)
        \/ HandleHeartbeatResponse(i, j, m)
        \/ HandleInstallSnapshotRequest(i, j, m)
+       \/ HandleTimeoutNowRequest(i, j, m)
 
 Next ==
     \/ \E i \in Server : Restart(i)
@@ -573,6 +632,8 @@ Next ==
     \/ \E i, j \in Server : Heartbeat(i, j)
     \/ \E i, j \in Server : SendSnapshot(i, j)
     \/ \E i \in Server, idx \in 1..MaxLogLen : CompactLog(i, idx)
+    \/ \E i, j \in Server : TransferLeadership(i, j)
+    \/ \E i \in Server : AbortTransfer(i)
     \/ \E m \in DOMAIN messages : Receive(m)
     \/ \E m \in DOMAIN messages : DropMessage(m)
     \/ \E m \in DOMAIN messages : DuplicateMessage(m)

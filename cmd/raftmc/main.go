@@ -33,9 +33,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	fmt.Fprintf(stdout, "model: servers=%d values=%d max-term=%d max-log=%d max-messages=%d prevote=%t checkquorum=%t snapshot=%t workers=%d\n",
+	fmt.Fprintf(stdout, "model: servers=%d values=%d max-term=%d max-log=%d max-messages=%d prevote=%t checkquorum=%t snapshot=%t transfer=%t workers=%d\n",
 		cfg.Servers, cfg.Values, cfg.MaxTerm, cfg.MaxLogLen, cfg.MaxMessages,
-		cfg.PreVote, cfg.CheckQuorum, cfg.Snapshot, opt.Workers)
+		cfg.PreVote, cfg.CheckQuorum, cfg.Snapshot, cfg.Transfer, opt.Workers)
 	if verbose {
 		opt.Progress = func(depth, distinct int) {
 			fmt.Fprintf(stderr, "depth %d: %d distinct states\n", depth, distinct)
@@ -82,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (spec.Config, spec.Options, boo
 	fs.BoolVar(&cfg.PreVote, "prevote", cfg.PreVote, "PreVoteEnabled")
 	fs.BoolVar(&cfg.CheckQuorum, "checkquorum", cfg.CheckQuorum, "CheckQuorumEnabled")
 	fs.BoolVar(&cfg.Snapshot, "snapshot", cfg.Snapshot, "SnapshotEnabled")
+	fs.BoolVar(&cfg.Transfer, "transfer", cfg.Transfer, "TransferEnabled")
 	fs.IntVar(&opt.Workers, "workers", runtime.GOMAXPROCS(0), "worker goroutines")
 	fs.IntVar(&opt.MaxStates, "max-states", 0, "stop after the level that passes this many states (0: no limit)")
 	verbose := fs.Bool("v", false, "print progress per level on stderr")

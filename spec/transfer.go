@@ -1,0 +1,47 @@
+package spec
+
+// This file holds the leadership-transfer actions of tla/Raft.tla.
+
+// TransferLeadership is TransferLeadership(i, j): once j holds the leader's
+// whole log (replication catches it up first), the leader tells j to
+// campaign at once. Until the transfer ends the leader takes no entries.
+func (sp *Spec) TransferLeadership(s *State, i, j int, t *State) bool {
+	if !sp.Config.Transfer || s.State[i] != Leader || i == j || s.LeadTransferee[i] != Nil ||
+		int(s.MatchIndex[i][j]) != s.LastIndex(i) {
+		return false
+	}
+	*t = *s
+	t.LeadTransferee[i] = int8(j)
+	t.send(Message{Type: TimeoutNowRequest, Term: s.CurrentTerm[i], Source: uint8(i), Dest: uint8(j)})
+	return true
+}
+
+// AbortTransfer is AbortTransfer(i): a transfer that did not finish within
+// an election timeout is abandoned, and the leader takes entries again.
+func (sp *Spec) AbortTransfer(s *State, i int, t *State) bool {
+	if s.State[i] != Leader || s.LeadTransferee[i] == Nil {
+		return false
+	}
+	*t = *s
+	t.LeadTransferee[i] = Nil
+	return true
+}
+
+// HandleTimeoutNowRequest is HandleTimeoutNowRequest(i, j, m): the
+// transferee campaigns at once, skipping PreVote (the leader asked for it),
+// in a new term as every campaign must, since its vote in the current term
+// may already be spent. A stale request is dropped.
+func (sp *Spec) HandleTimeoutNowRequest(s *State, i, j int, m Message, t *State) bool {
+	if m.Type != TimeoutNowRequest || m.Term > s.CurrentTerm[i] {
+		return false
+	}
+	if m.Term != s.CurrentTerm[i] || s.State[i] == Leader {
+		*t = *s
+		t.discard(m)
+		return true
+	}
+	sp.Campaign(s, i, t)
+	t.discard(m)
+	sp.CampaignRequests(t, s, i, true)
+	return true
+}
