@@ -23,6 +23,7 @@ func TestSmallModelsSatisfyEveryInvariant(t *testing.T) {
 		{"prevote and checkquorum", Config{Servers: 3, Values: 1, MaxTerm: 1, MaxLogLen: 1, MaxMessages: 2,
 			PreVote: true, CheckQuorum: true}, 1013380},
 		{"snapshots", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2, Snapshot: true}, 978189},
+		{"leadership transfer", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2, Transfer: true}, 626073},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

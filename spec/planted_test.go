@@ -202,3 +202,28 @@ func TestCompactingUncommittedEntriesBreaksSnapshotIsCommitted(t *testing.T) {
 	}))
 	requireCounterexample(t, sp, "SnapshotIsCommitted")
 }
+
+func TestTransfereeCampaigningInItsCurrentTermBreaksElectionSafety(t *testing.T) {
+	cfg := plantedConfig(1, 2)
+	cfg.Transfer = true
+	sp := New(cfg)
+	sp.ReplaceAction("HandleTimeoutNowRequest", ReceiveAction("", func(sp *Spec, s *State, i, j int, m Message, t *State) bool {
+		if !sp.HandleTimeoutNowRequest(s, i, j, m, t) {
+			return false
+		}
+		if t.State[i] != Candidate || t.CurrentTerm[i] == s.CurrentTerm[i] {
+			return true
+		}
+		// BUG: campaign in the current term, spending a second vote in it.
+		t.CurrentTerm[i] = s.CurrentTerm[i]
+		msgs := append([]Packet(nil), t.Messages...)
+		for k := range msgs {
+			if msgs[k].Msg.Type == RequestVoteRequest && int(msgs[k].Msg.Source) == i {
+				msgs[k].Msg.Term = s.CurrentTerm[i]
+			}
+		}
+		t.Messages = msgs
+		return true
+	}))
+	requireCounterexample(t, sp, "ElectionSafety")
+}

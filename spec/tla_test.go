@@ -150,3 +150,67 @@ func TestEveryModelConfigNamesKnownInvariantsAndConstants(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryTLAActionConstrainsEveryVariable is a lint TLC would otherwise
+// do at run time: each action of Next, with the operators it calls, must
+// prime or leave UNCHANGED every variable. It works on the text, so it
+// catches a variable missing from an action, not one missing from a
+// single branch.
+func TestEveryTLAActionConstrainsEveryVariable(t *testing.T) {
+	m := readTLA(t, "../tla/Raft.tla")
+	vars := m.variables(t)
+	unchangedRe := regexp.MustCompile(`UNCHANGED\s*(<<[^>]*>>|[A-Za-z]+)`)
+	for _, action := range m.nextActions(t) {
+		body := m.expand(action, map[string]bool{})
+		constrained := map[string]bool{}
+		for _, u := range unchangedRe.FindAllStringSubmatch(body, -1) {
+			for _, v := range identRe.FindAllString(u[1], -1) {
+				constrained[v] = true
+			}
+		}
+		for _, v := range vars {
+			if strings.Contains(body, v+"'") {
+				constrained[v] = true
+			}
+			assert.True(t, constrained[v], "%s neither primes nor leaves UNCHANGED %s", action, v)
+		}
+	}
+}
+
+// expand is the body of op with the bodies of the operators it calls.
+func (m tlaModule) expand(op string, done map[string]bool) string {
+	if done[op] {
+		return ""
+	}
+	done[op] = true
+	body := m.defs[op]
+	out := body
+	for _, call := range callRe.FindAllStringSubmatch(body, -1) {
+		if _, ok := m.defs[call[1]]; ok {
+			out += m.expand(call[1], done)
+		}
+	}
+	return out
+}
+
+// TestRaftTLADefinesEveryOperatorBeforeUse is a lint SANY would otherwise
+// do: TLA+ needs every operator defined before it is used, and comments
+// balanced.
+func TestRaftTLADefinesEveryOperatorBeforeUse(t *testing.T) {
+	raw, err := os.ReadFile("../tla/Raft.tla")
+	require.NoError(t, err)
+	assert.Equal(t, strings.Count(string(raw), "(*"), strings.Count(string(raw), "*)"), "unbalanced comments")
+	m := readTLA(t, "../tla/Raft.tla")
+	pos := map[string]int{}
+	for k, loc := range defRe.FindAllStringSubmatchIndex(m.text, -1) {
+		pos[m.text[loc[2]:loc[3]]] = k
+	}
+	strRe := regexp.MustCompile(`"[^"]*"`)
+	for name, body := range m.defs {
+		for _, id := range identRe.FindAllString(strRe.ReplaceAllString(body, ""), -1) {
+			if p, ok := pos[id]; ok {
+				assert.Less(t, p, pos[name], "%s uses %s before its definition", name, id)
+			}
+		}
+	}
+}

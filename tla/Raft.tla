@@ -3,9 +3,9 @@
 (* Raft as github.com/raftcheck/raftcheck implements it: elections with     *)
 (* PreVote, CheckQuorum and leader stickiness; log replication with the    *)
 (* current-term commit rule; heartbeats that carry a safe commit index;    *)
-(* snapshots and log compaction; crash and restart with durable            *)
-(* currentTerm, votedFor, log and snapshot; a network that loses,          *)
-(* duplicates and reorders messages.                                       *)
+(* snapshots and log compaction; leadership transfer; crash and restart  *)
+(* with durable currentTerm, votedFor, log and snapshot; a network that    *)
+(* loses, duplicates and reorders messages.                                *)
 (*                                                                         *)
 (* The Go package spec/ is this module, action for action and variable for *)
 (* variable, with the same names (Go capitalises the first letter).        *)
@@ -509,10 +509,11 @@ HandleAppendEntriesResponse(i, j, m) ==
                                            Max(Min(@ - 1, m.mmatchIndex + 1),
                                                matchIndex[i][j] + 1)]
                         /\ UNCHANGED matchIndex
-         ELSE UNCHANGED <<nextIndex, matchIndex, recentActive, leadTransferee>>
+         ELSE UNCHANGED <<nextIndex, matchIndex, recentActive>>
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, leaderRecent>>
+                   snapshotIndex, snapshotTerm, votesGranted, leaderRecent,
+                   leadTransferee>>
 
 HandleHeartbeatRequest(i, j, m) ==
     /\ m.mtype = HeartbeatRequest
@@ -537,7 +538,7 @@ HandleHeartbeatResponse(i, j, m) ==
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent>>
+                   matchIndex, leaderRecent, leadTransferee>>
 
 \* A snapshot at or below the commit index is stale. One that matches the
 \* log only advances the commit index; otherwise it replaces the log.
@@ -568,7 +569,8 @@ HandleInstallSnapshotRequest(i, j, m) ==
               /\ UNCHANGED <<state, log, commitIndex, snapshotIndex,
                              snapshotTerm, votesGranted, leaderRecent>>
          ELSE AcceptSnapshot(i, j, m)
-    /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive, leadTransferee>>
+    /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive,
+                   leadTransferee>>
 
 \* The transferee campaigns at once, skipping PreVote (the leader asked for
 \* it), in a new term as every campaign must: a vote in the current term
