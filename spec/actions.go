@@ -41,6 +41,15 @@ type Action struct {
 	Successors func(sp *Spec, s, t *State, emit Emit)
 }
 
+// GlobalAction is an action without parameters.
+func GlobalAction(name string, fn func(*Spec, *State, *State) bool) Action {
+	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+		if fn(sp, s, t) {
+			emit(Label{Action: name}, t)
+		}
+	}}
+}
+
 // ServerAction enumerates fn over i \in Server.
 func ServerAction(name string, fn func(*Spec, *State, int, *State) bool) Action {
 	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
@@ -135,6 +144,10 @@ func DefaultActions() []Action {
 		IndexAction("CompactLog", (*Spec).CompactLog),
 		PairAction("TransferLeadership", (*Spec).TransferLeadership),
 		ServerAction("AbortTransfer", (*Spec).AbortTransfer),
+		GlobalAction("Tick", (*Spec).Tick),
+		ServerAction("ReadIndex", (*Spec).ReadIndex),
+		ServerAction("ServeReadIndex", (*Spec).ServeReadIndex),
+		ServerAction("LeaseRead", (*Spec).LeaseRead),
 		ReceiveAction("UpdateTerm", (*Spec).UpdateTerm),
 		ReceiveAction("HandlePreVoteRequest", (*Spec).HandlePreVoteRequest),
 		ReceiveAction("HandlePreVoteResponse", (*Spec).HandlePreVoteResponse),
@@ -196,5 +209,10 @@ func (sp *Spec) Constraint(s *State) bool {
 			return false
 		}
 	}
-	return s.MessageCount() <= c.MaxMessages
+	for i := range c.Servers {
+		if int(s.ReadSeq[i]) > c.MaxReads {
+			return false
+		}
+	}
+	return s.MessageCount() <= c.MaxMessages && int(s.Now) <= c.MaxTime
 }

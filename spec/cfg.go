@@ -26,7 +26,8 @@ func ParseTLCConfig(text string) (Config, error) {
 		seen[name] = true
 	}
 	for _, name := range []string{"Server", "Value", "MaxTerm", "MaxLogLen", "MaxMessages",
-		"PreVoteEnabled", "CheckQuorumEnabled", "SnapshotEnabled", "TransferEnabled"} {
+		"PreVoteEnabled", "CheckQuorumEnabled", "SnapshotEnabled", "TransferEnabled",
+		"ReadsEnabled", "ElectionTimeout", "MaxClockDrift", "LeaseDriftBound", "MaxTime", "MaxReads"} {
 		if !seen[name] {
 			return c, fmt.Errorf("constant %s is not set", name)
 		}
@@ -85,6 +86,18 @@ func (c *Config) setConstant(name, value string) error {
 		err = boolean(&c.Snapshot)
 	case "TransferEnabled":
 		err = boolean(&c.Transfer)
+	case "ReadsEnabled":
+		err = boolean(&c.Reads)
+	case "ElectionTimeout":
+		err = num(&c.ElectionTimeout)
+	case "MaxClockDrift":
+		err = num(&c.MaxClockDrift)
+	case "LeaseDriftBound":
+		err = num(&c.LeaseDriftBound)
+	case "MaxTime":
+		err = num(&c.MaxTime)
+	case "MaxReads":
+		err = num(&c.MaxReads)
 	default:
 		err = fmt.Errorf("unknown constant %s", name)
 	}

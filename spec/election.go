@@ -74,13 +74,17 @@ func (s *State) LogUpToDate(i int, m Message) bool {
 func (sp *Spec) InLease(s *State, i int) bool { return sp.Config.CheckQuorum && s.LeaderRecent[i] }
 
 // Restart is Restart(i): volatile state is lost; currentTerm, votedFor, the
-// log and the snapshot are durable (a forgotten vote is a second vote).
+// log and the snapshot are durable (a forgotten vote is a second vote). A
+// restarted server starts its election timer as if it had just heard from
+// a leader: it may have acknowledged a leader's lease just before the
+// crash, and must not vote for a rival inside that lease.
 func (sp *Spec) Restart(s *State, i int, t *State) bool {
 	*t = *s
 	t.State[i] = Follower
 	t.CommitIndex[i] = s.SnapshotIndex[i]
 	sp.ResetLeaderState(t, i)
-	t.LeaderRecent[i] = false
+	t.LeaderRecent[i] = sp.Config.CheckQuorum
+	t.HeardAt[i] = s.Now
 	return true
 }
 
@@ -96,6 +100,10 @@ func (sp *Spec) ResetLeaderState(t *State, i int) {
 	}
 	t.RecentActive[i] = 0
 	t.LeadTransferee[i] = Nil
+	t.ReadSeq[i] = 0
+	t.RoundStart[i] = 0
+	t.ReadAcks[i] = 0
+	t.PendingRead[i] = PendingRead{}
 }
 
 // voteRequests sends VoteRequest(i, typ, term, transfer) to every other
@@ -131,7 +139,7 @@ func (sp *Spec) CampaignRequests(t, s *State, i int, transfer bool) {
 // PreVote it asks for pre-votes for currentTerm+1 without changing its
 // term, so that a server that cannot win does not disrupt the cluster.
 func (sp *Spec) Timeout(s *State, i int, t *State) bool {
-	if s.State[i] == Leader {
+	if s.State[i] == Leader || !sp.TimerElapsed(s, i) {
 		return false
 	}
 	if !sp.Config.PreVote {
@@ -172,9 +180,14 @@ func (sp *Spec) BecomeLeader(s *State, i int, t *State) bool {
 		t.MatchIndex[i][j] = 0
 	}
 	t.VotesGranted[i] = 0
-	t.LeaderRecent[i] = true
+	t.LeaderRecent[i] = sp.Config.CheckQuorum
 	t.RecentActive[i] = 0
 	t.LeadTransferee[i] = Nil
+	t.HeardAt[i] = s.Now
+	t.ReadSeq[i] = 0
+	t.RoundStart[i] = 0
+	t.ReadAcks[i] = 0
+	t.PendingRead[i] = PendingRead{}
 	return true
 }
 
@@ -198,7 +211,7 @@ func (sp *Spec) CheckQuorum(s *State, i int, t *State) bool {
 // ElectionTimerElapsed is ElectionTimerElapsed(i): an election timeout
 // passed without news from the leader, so i grants (pre-)votes again.
 func (sp *Spec) ElectionTimerElapsed(s *State, i int, t *State) bool {
-	if s.State[i] == Leader || !s.LeaderRecent[i] {
+	if s.State[i] == Leader || !s.LeaderRecent[i] || !sp.TimerElapsed(s, i) {
 		return false
 	}
 	*t = *s

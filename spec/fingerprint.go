@@ -7,8 +7,9 @@ import (
 )
 
 // localKeyLen is the size of the part of a server's encoding that does not
-// name other servers: term, role, lease flag, commit, snapshot and log.
-const localKeyLen = 8 + 2*MaxLogCap
+// name other servers: term, role, lease flag, commit, snapshot, log, timer
+// and read round.
+const localKeyLen = 13 + 4*MaxLogCap
 
 // msgKeyLen is the size of the encoding of one bag element.
 const msgKeyLen = 18 + 2*MaxLogCap
@@ -47,11 +48,32 @@ func (e *encoder) localKey(s *State, i int) localKey {
 	k[5] = s.SnapshotTerm[i]
 	l := &s.Log[i]
 	k[6] = l.n
-	for x := 0; x < int(l.n); x++ {
-		k[8+2*x] = l.e[x].Term
-		k[9+2*x] = l.e[x].Value
-	}
+	putLog(k[8:], l)
+	r := k[8+2*MaxLogCap:]
+	r[0] = s.HeardAt[i]
+	r[1] = s.ReadSeq[i]
+	r[2] = s.RoundStart[i]
+	r[3] = s.PendingRead[i].Index
+	r[4] = s.PendingRead[i].Required.n
+	putLog(r[5:], &s.PendingRead[i].Required)
 	return k
+}
+
+// putLog writes the entries of l into b, two bytes each.
+func putLog(b []byte, l *Log) {
+	for x := 0; x < int(l.n); x++ {
+		b[2*x] = l.e[x].Term
+		b[2*x+1] = l.e[x].Value
+	}
+}
+
+// appendLog appends the length and entries of l to b.
+func appendLog(b []byte, l *Log) []byte {
+	b = append(b, l.n)
+	for x := 0; x < int(l.n); x++ {
+		b = append(b, l.e[x].Term, l.e[x].Value)
+	}
+	return b
 }
 
 // Fingerprint is the 64-bit fingerprint of the canonical encoding of s. It
@@ -132,11 +154,14 @@ func (e *encoder) encode(s *State, b []byte) []byte {
 		if s.LeadTransferee[old] != Nil {
 			lt = rename[s.LeadTransferee[old]]
 		}
-		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]), lt)
+		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]), lt, mapSet(s.ReadAcks[old]))
 		for _, peer := range e.order {
 			b = append(b, s.NextIndex[old][peer], s.MatchIndex[old][peer])
 		}
 	}
+	b = append(b, s.Now)
+	b = appendLog(b, &s.LastRead.Served)
+	b = appendLog(b, &s.LastRead.Required)
 	e.msgs = e.msgs[:0]
 	for _, p := range s.Messages {
 		e.msgs = append(e.msgs, encodeMessage(&p.Msg, p.Count, &rename))
@@ -168,6 +193,7 @@ func encodeMessage(m *Message, count uint8, rename *[MaxServers]byte) msgKey {
 	k[14] = m.Entries.n
 	k[15] = count
 	k[16] = boolByte(m.Transfer)
+	k[17] = m.Seq
 	for x := 0; x < int(m.Entries.n); x++ {
 		k[18+2*x] = m.Entries.e[x].Term
 		k[19+2*x] = m.Entries.e[x].Value

@@ -44,6 +44,9 @@ func (m Message) String() string {
 		add("mmatchIndex", m.MatchIndex)
 	case HeartbeatRequest:
 		add("mcommitIndex", m.CommitIndex)
+		add("mseq", m.Seq)
+	case HeartbeatResponse:
+		add("mseq", m.Seq)
 	case InstallSnapshotRequest:
 		add("msnapshotIndex", m.SnapshotIndex)
 		add("msnapshotTerm", m.SnapshotTerm)
@@ -104,6 +107,16 @@ func (s *State) Variables(n int) [][2]string {
 		{"leaderRecent", perServer(func(i int) string { return strings.ToUpper(fmt.Sprint(s.LeaderRecent[i])) })},
 		{"recentActive", perServer(func(i int) string { return s.RecentActive[i].format(n) })},
 		{"leadTransferee", perServer(func(i int) string { return serverOrNil(s.LeadTransferee[i]) })},
+		{"now", fmt.Sprint(s.Now)},
+		{"heardAt", perServer(func(i int) string { return fmt.Sprint(s.HeardAt[i]) })},
+		{"readSeq", perServer(func(i int) string { return fmt.Sprint(s.ReadSeq[i]) })},
+		{"roundStart", perServer(func(i int) string { return fmt.Sprint(s.RoundStart[i]) })},
+		{"readAcks", perServer(func(i int) string { return s.ReadAcks[i].format(n) })},
+		{"pendingRead", perServer(func(i int) string {
+			p := s.PendingRead[i]
+			return fmt.Sprintf("[index |-> %d, required |-> %v]", p.Index, p.Required)
+		})},
+		{"lastRead", fmt.Sprintf("[served |-> %v, required |-> %v]", s.LastRead.Served, s.LastRead.Required)},
 		{"messages", "<<" + strings.Join(msgs, ",\n      ") + ">>"},
 	}
 }

@@ -16,6 +16,7 @@ func DefaultInvariants() []Invariant {
 		{"CommittedIsDurable", CommittedIsDurable},
 		{"CommittedInElectableLogs", CommittedInElectableLogs},
 		{"SnapshotIsCommitted", SnapshotIsCommitted},
+		{"ReadLinearizable", ReadLinearizable},
 	}
 }
 

@@ -75,8 +75,8 @@ func (sp *Spec) Heartbeat(s *State, i, j int, t *State) bool {
 	}
 	*t = *s
 	t.send(Message{Type: HeartbeatRequest, Term: s.CurrentTerm[i],
-		CommitIndex: min(s.CommitIndex[i], s.MatchIndex[i][j]),
-		Source:      uint8(i), Dest: uint8(j)})
+		CommitIndex: min(s.CommitIndex[i], s.MatchIndex[i][j]), Seq: s.ReadSeq[i],
+		Source: uint8(i), Dest: uint8(j)})
 	return true
 }
 
@@ -113,10 +113,11 @@ func appendEntriesReply(s *State, i, j int, success bool, idx int) Message {
 
 // follow is Follow(i): i heard from the leader of its term; a campaign of
 // its own is over.
-func follow(t *State, i int) {
+func (sp *Spec) follow(t *State, i int) {
 	t.State[i] = Follower
 	t.VotesGranted[i] = 0
-	t.LeaderRecent[i] = true
+	t.LeaderRecent[i] = sp.Config.CheckQuorum
+	t.HeardAt[i] = t.Now
 }
 
 // HandleAppendEntriesRequest is HandleAppendEntriesRequest(i, j, m).
@@ -140,7 +141,7 @@ func (sp *Spec) HandleAppendEntriesRequest(s *State, i, j int, m Message, t *Sta
 func (sp *Spec) AcceptAppendEntries(t, s *State, i, j int, m Message) {
 	prev := int(m.PrevLogIndex)
 	lastNew := prev + m.Entries.Len()
-	follow(t, i)
+	sp.follow(t, i)
 	switch {
 	case prev < int(s.CommitIndex[i]):
 		// Below the commit index the logs match; the entries there may be
@@ -188,10 +189,10 @@ func (sp *Spec) HandleHeartbeatRequest(s *State, i, j int, m Message, t *State) 
 	}
 	*t = *s
 	if m.Term == s.CurrentTerm[i] {
-		follow(t, i)
+		sp.follow(t, i)
 		t.CommitIndex[i] = max(s.CommitIndex[i], m.CommitIndex)
 	}
-	t.reply(Message{Type: HeartbeatResponse, Term: s.CurrentTerm[i],
+	t.reply(Message{Type: HeartbeatResponse, Term: s.CurrentTerm[i], Seq: m.Seq,
 		Source: uint8(i), Dest: uint8(j)}, m)
 	return true
 }
@@ -204,6 +205,11 @@ func (sp *Spec) HandleHeartbeatResponse(s *State, i, j int, m Message, t *State)
 	*t = *s
 	if m.Term == s.CurrentTerm[i] && s.State[i] == Leader {
 		t.RecentActive[i] = s.RecentActive[i].With(j)
+		// Only an acknowledgement of the current round confirms it: one of
+		// an earlier heartbeat may have been sent before the read began.
+		if s.ReadSeq[i] > 0 && m.Seq == s.ReadSeq[i] {
+			t.ReadAcks[i] = s.ReadAcks[i].With(j)
+		}
 	}
 	t.discard(m)
 	return true
@@ -229,7 +235,7 @@ func (sp *Spec) HandleInstallSnapshotRequest(s *State, i, j int, m Message, t *S
 // advances the commit index; any other replaces the log.
 func (sp *Spec) AcceptSnapshot(t, s *State, i, j int, m Message) {
 	idx := int(m.SnapshotIndex)
-	follow(t, i)
+	sp.follow(t, i)
 	switch {
 	case idx <= int(s.CommitIndex[i]):
 		t.reply(appendEntriesReply(s, i, j, true, int(s.CommitIndex[i])), m)

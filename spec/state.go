@@ -136,11 +136,18 @@ type Config struct {
 	CheckQuorum bool // CheckQuorumEnabled
 	Snapshot    bool // SnapshotEnabled
 	Transfer    bool // TransferEnabled
+
+	Reads           bool // ReadsEnabled: ReadIndex, lease reads and real time
+	ElectionTimeout int  // ticks before an election timer fires
+	MaxClockDrift   int  // the true bound on the error of a measured interval
+	LeaseDriftBound int  // the drift the lease subtracts
+	MaxTime         int  // bound on now
+	MaxReads        int  // bound on each leader's read rounds
 }
 
 // DefaultConfig is the model of tla/MCRaft.cfg.
 func DefaultConfig() Config {
-	return Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 2, MaxMessages: 2}
+	return Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 2, MaxMessages: 2, ElectionTimeout: 2}
 }
 
 // Validate reports bounds the fixed-size State cannot hold.
@@ -157,6 +164,15 @@ func (c Config) Validate() error {
 	}
 	if c.MaxLogLen < 0 || c.MaxLogLen >= MaxLogCap {
 		errs = append(errs, fmt.Errorf("max-log must be in 0..%d, got %d", MaxLogCap-1, c.MaxLogLen))
+	}
+	for _, b := range []struct {
+		name string
+		v    int
+	}{{"election-timeout", c.ElectionTimeout}, {"max-clock-drift", c.MaxClockDrift},
+		{"lease-drift-bound", c.LeaseDriftBound}, {"max-time", c.MaxTime}, {"max-reads", c.MaxReads}} {
+		if b.v < 0 || b.v > 50 {
+			errs = append(errs, fmt.Errorf("%s must be in 0..50, got %d", b.name, b.v))
+		}
 	}
 	if c.MaxMessages < 0 || c.MaxMessages > 32 {
 		errs = append(errs, fmt.Errorf("max-messages must be in 0..32, got %d", c.MaxMessages))
@@ -209,6 +225,7 @@ type Message struct {
 	CommitIndex   uint8   // mcommitIndex: AppendEntries and Heartbeat requests
 	Success       bool    // msuccess: AppendEntriesResponse
 	MatchIndex    uint8   // mmatchIndex: AppendEntriesResponse (a hint on rejection)
+	Seq           uint8   // mseq: heartbeats, the leader's read round
 	SnapshotIndex uint8   // msnapshotIndex: InstallSnapshotRequest
 	SnapshotTerm  uint8   // msnapshotTerm: InstallSnapshotRequest
 	Entries       Log     // mentries: AppendEntries entries or the snapshot image
@@ -237,7 +254,27 @@ type State struct {
 	LeaderRecent   [MaxServers]bool              `tla:"leaderRecent"`
 	RecentActive   [MaxServers]Set               `tla:"recentActive"`
 	LeadTransferee [MaxServers]int8              `tla:"leadTransferee"`
+	Now            uint8                         `tla:"now"`
+	HeardAt        [MaxServers]uint8             `tla:"heardAt"`
+	ReadSeq        [MaxServers]uint8             `tla:"readSeq"`
+	RoundStart     [MaxServers]uint8             `tla:"roundStart"`
+	ReadAcks       [MaxServers]Set               `tla:"readAcks"`
+	PendingRead    [MaxServers]PendingRead       `tla:"pendingRead"`
+	LastRead       ReadResult                    `tla:"lastRead"`
 	Messages       []Packet                      `tla:"messages"`
+}
+
+// PendingRead is a ReadIndex read waiting for its round: the record
+// [index, required]. The zero value is NoRead.
+type PendingRead struct {
+	Index    uint8 // the read index
+	Required Log   // CommittedLog when the read began
+}
+
+// ReadResult is lastRead: what a read returned and what it had to include.
+type ReadResult struct {
+	Served   Log
+	Required Log
 }
 
 // Init is the initial state of a model.

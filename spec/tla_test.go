@@ -50,14 +50,22 @@ func readTLA(t *testing.T, path string) tlaModule {
 func (m tlaModule) nextActions(t *testing.T) []string {
 	t.Helper()
 	var names []string
-	for _, call := range callRe.FindAllStringSubmatch(m.defs["Next"], -1) {
-		if call[1] == "Receive" {
+	for _, line := range strings.Split(m.defs["Next"], "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, `\/`) {
+			continue
+		}
+		if k := strings.LastIndex(line, ":"); k >= 0 {
+			line = line[k+1:]
+		}
+		name := identRe.FindString(line)
+		if name == "Receive" {
 			for _, inner := range callRe.FindAllStringSubmatch(m.defs["Receive"], -1) {
 				names = append(names, inner[1])
 			}
 			continue
 		}
-		names = append(names, call[1])
+		names = append(names, name)
 	}
 	require.NotEmpty(t, names, "no actions found in Next")
 	return names
@@ -166,6 +174,10 @@ func TestEveryTLAActionConstrainsEveryVariable(t *testing.T) {
 		for _, u := range unchangedRe.FindAllStringSubmatch(body, -1) {
 			for _, v := range identRe.FindAllString(u[1], -1) {
 				constrained[v] = true
+				// A tuple of variables defined as an operator (readVars).
+				for _, w := range identRe.FindAllString(m.defs[v], -1) {
+					constrained[w] = true
+				}
 			}
 		}
 		for _, v := range vars {

@@ -18,9 +18,10 @@
 (*    snapshotIndex/snapshotTerm, and the invariants may read them all.    *)
 (*  - "Recently heard from a leader" is the boolean leaderRecent[i]: set   *)
 (*    when i hears from the leader of its term (or becomes leader), and    *)
-(*    cleared when i's election timer elapses (ElectionTimerElapsed,       *)
-(*    Timeout), when it restarts or when it learns a higher term. It is    *)
-(*    the abstraction of etcd's electionElapsed < electionTimeout.         *)
+(*    cleared when its election timer elapses (ElectionTimerElapsed,       *)
+(*    Timeout) or when it learns a higher term; a restart sets it. It is   *)
+(*    the abstraction of etcd's electionElapsed < electionTimeout. It is  *)
+(*    set only under CheckQuorum, the one mode in which it matters.        *)
 (*  - recentActive[i] is the set of peers the leader i has heard from in   *)
 (*    the current CheckQuorum interval.                                    *)
 (*  - AppendEntriesRequest carries exactly one entry. A rejection carries  *)
@@ -43,7 +44,13 @@ CONSTANTS
     PreVoteEnabled,     \* BOOLEAN: campaign with a pre-vote round first
     CheckQuorumEnabled, \* BOOLEAN: leaders step down without a quorum; stickiness
     SnapshotEnabled,    \* BOOLEAN: servers may compact their logs
-    TransferEnabled     \* BOOLEAN: leaders may hand leadership over
+    TransferEnabled,    \* BOOLEAN: leaders may hand leadership over
+    ReadsEnabled,       \* BOOLEAN: ReadIndex and lease reads, and real time
+    ElectionTimeout,    \* ticks of real time before an election timer fires
+    MaxClockDrift,      \* the true bound on the error of a measured interval
+    LeaseDriftBound,    \* the drift the lease subtracts; safe iff >= 2 * MaxClockDrift
+    MaxTime,            \* bound on now (state constraint)
+    MaxReads            \* bound on each leader's read rounds (state constraint)
 
 \* Server states.
 Follower == "Follower"
@@ -77,11 +84,23 @@ VARIABLES
     leaderRecent,  \* heard from a live leader within an election timeout
     recentActive,  \* leader: peers heard from in this CheckQuorum interval
     leadTransferee, \* leader: the server leadership is being handed to, or Nil
+    now,           \* ghost: real time, which no server can read
+    heardAt,       \* when i last heard from a leader: its election timer start
+    readSeq,       \* leader: the sequence number of its latest read round
+    roundStart,    \* leader: when round readSeq began
+    readAcks,      \* leader: the servers that acknowledged round readSeq
+    pendingRead,   \* leader: the ReadIndex read waiting for its round, or NoRead
+    lastRead,      \* ghost: what the latest read returned and had to include
     messages       \* the network: a bag of messages (message -> count)
+
+\* The variables of reads and time, which most actions leave alone.
+readVars == <<now, heardAt, readSeq, roundStart, readAcks, pendingRead, lastRead>>
+\* A leader's read round, forgotten when it steps down.
+roundVars == <<readSeq, roundStart, readAcks, pendingRead>>
 
 vars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
           snapshotTerm, votesGranted, nextIndex, matchIndex, leaderRecent,
-          recentActive, leadTransferee, messages>>
+          recentActive, leadTransferee, readVars, messages>>
 
 -----------------------------------------------------------------------------
 (* Helpers *)
@@ -121,6 +140,16 @@ LogUpToDate(i, m) ==
 \* back cannot depose a healthy leader.
 InLease(i) == CheckQuorumEnabled /\ leaderRecent[i]
 
+\* With real time modelled, the election timer of a server that heard from
+\* a leader fires no sooner than ElectionTimeout after, as measured by its
+\* clock, which may run fast by MaxClockDrift.
+TimerElapsed(i) ==
+    \/ ~ReadsEnabled
+    \/ ~leaderRecent[i]
+    \/ now + MaxClockDrift >= heardAt[i] + ElectionTimeout
+
+NoRead == [index |-> 0, required |-> << >>]
+
 Send(m) == messages' = messages (+) SetToBag({m})
 SendAll(ms) == messages' = messages (+) SetToBag(ms)
 Discard(m) == messages' = messages (-) SetToBag({m})
@@ -136,6 +165,10 @@ ResetLeaderState(i) ==
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
+    /\ readSeq' = [readSeq EXCEPT ![i] = 0]
+    /\ roundStart' = [roundStart EXCEPT ![i] = 0]
+    /\ readAcks' = [readAcks EXCEPT ![i] = {}]
+    /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
 
 -----------------------------------------------------------------------------
 (* Initial state *)
@@ -154,6 +187,13 @@ Init ==
     /\ leaderRecent = [i \in Server |-> FALSE]
     /\ recentActive = [i \in Server |-> {}]
     /\ leadTransferee = [i \in Server |-> Nil]
+    /\ now = 0
+    /\ heardAt = [i \in Server |-> 0]
+    /\ readSeq = [i \in Server |-> 0]
+    /\ roundStart = [i \in Server |-> 0]
+    /\ readAcks = [i \in Server |-> {}]
+    /\ pendingRead = [i \in Server |-> NoRead]
+    /\ lastRead = [served |-> << >>, required |-> << >>]
     /\ messages = EmptyBag
 
 -----------------------------------------------------------------------------
@@ -161,13 +201,17 @@ Init ==
 
 \* Volatile state is lost. currentTerm, votedFor, log and the snapshot are
 \* durable: forgetting votedFor would let a server vote twice in a term.
+\* A restarted server starts its election timer as if it had just heard
+\* from a leader: it may have acknowledged a leader's lease just before
+\* the crash, and must not vote for a rival inside that lease.
 Restart(i) ==
     /\ state' = [state EXCEPT ![i] = Follower]
     /\ commitIndex' = [commitIndex EXCEPT ![i] = snapshotIndex[i]]
     /\ ResetLeaderState(i)
-    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
+    /\ heardAt' = [heardAt EXCEPT ![i] = now]
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
-                   messages>>
+                   now, lastRead, messages>>
 
 -----------------------------------------------------------------------------
 (* Elections *)
@@ -199,6 +243,7 @@ CampaignRequests(i, transfer) ==
 \* term, so a server that cannot win does not disrupt the cluster.
 Timeout(i) ==
     /\ state[i] /= Leader
+    /\ TimerElapsed(i)
     /\ IF PreVoteEnabled
          THEN /\ state' = [state EXCEPT ![i] = PreCandidate]
               /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
@@ -208,6 +253,7 @@ Timeout(i) ==
                              snapshotIndex, snapshotTerm, nextIndex,
                              matchIndex, recentActive, leadTransferee>>
          ELSE Campaign(i) /\ SendAll(CampaignRequests(i, FALSE))
+    /\ UNCHANGED readVars
 
 \* A pre-candidate that a quorum would vote for starts the real election.
 BecomeCandidate(i) ==
@@ -216,6 +262,7 @@ BecomeCandidate(i) ==
     /\ IsQuorum(votesGranted[i])
     /\ Campaign(i)
     /\ SendAll(CampaignRequests(i, FALSE))
+    /\ UNCHANGED readVars
 
 \* A candidate with a quorum of votes leads. It appends a no-op entry of its
 \* term, so that it can commit (and so learn) everything committed before.
@@ -228,11 +275,16 @@ BecomeLeader(i) ==
     /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> LastIndex(i) + 1]]
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
-    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = TRUE]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
+    /\ heardAt' = [heardAt EXCEPT ![i] = now]
+    /\ readSeq' = [readSeq EXCEPT ![i] = 0]
+    /\ roundStart' = [roundStart EXCEPT ![i] = 0]
+    /\ readAcks' = [readAcks EXCEPT ![i] = {}]
+    /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
     /\ UNCHANGED <<currentTerm, votedFor, commitIndex, snapshotIndex,
-                   snapshotTerm, messages>>
+                   snapshotTerm, now, lastRead, messages>>
 
 \* With CheckQuorum, a leader that has not heard from a quorum within an
 \* election timeout steps down; otherwise a new interval starts. Stepping
@@ -243,22 +295,24 @@ CheckQuorum(i) ==
     /\ IF IsQuorum(recentActive[i] \cup {i})
          THEN /\ recentActive' = [recentActive EXCEPT ![i] = {}]
               /\ UNCHANGED <<state, leaderRecent, votesGranted, nextIndex,
-                             matchIndex, leadTransferee>>
+                             matchIndex, leadTransferee, roundVars>>
          ELSE /\ state' = [state EXCEPT ![i] = Follower]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
               /\ ResetLeaderState(i)
     /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, messages>>
+                   snapshotTerm, now, heardAt, lastRead, messages>>
 
 \* An election timeout passes without news from the leader: i forgets it
 \* heard from a live leader, and will grant (pre-)votes again.
 ElectionTimerElapsed(i) ==
     /\ state[i] /= Leader
     /\ leaderRecent[i]
+    /\ TimerElapsed(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, recentActive, leadTransferee, messages>>
+    /\ UNCHANGED readVars
 
 \* Leadership transfer: once j holds the leader's whole log (replication
 \* catches it up first), the leader tells j to campaign at once. Until the
@@ -275,6 +329,7 @@ TransferLeadership(i, j) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive>>
+    /\ UNCHANGED readVars
 
 \* A transfer that did not finish within an election timeout is abandoned,
 \* and the leader takes entries again.
@@ -285,6 +340,7 @@ AbortTransfer(i) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive, messages>>
+    /\ UNCHANGED readVars
 
 -----------------------------------------------------------------------------
 (* Client requests, replication and commit *)
@@ -299,6 +355,7 @@ ClientRequest(i, v) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, messages>>
+    /\ UNCHANGED readVars
 
 \* The servers that hold the leader's entry at idx (as far as it knows).
 Agree(i, idx) == {i} \cup {k \in Server : matchIndex[i][k] >= idx}
@@ -316,6 +373,7 @@ AdvanceCommitIndex(i) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, snapshotIndex,
                    snapshotTerm, votesGranted, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, messages>>
+    /\ UNCHANGED readVars
 
 \* Send j the entry at nextIndex[i][j]. Every such message also probes
 \* where the logs match; when j is up to date, heartbeats keep it so.
@@ -332,18 +390,21 @@ AppendEntries(i, j) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 \* A heartbeat carries min(commitIndex, matchIndex[j]): j may commit only
-\* what the leader knows matches on j.
+\* what the leader knows matches on j. It also carries the leader's read
+\* round, which j echoes back.
 Heartbeat(i, j) ==
     /\ i /= j
     /\ state[i] = Leader
     /\ Send([mtype |-> HeartbeatRequest, mterm |-> currentTerm[i],
              mcommitIndex |-> Min(commitIndex[i], matchIndex[i][j]),
-             msource |-> i, mdest |-> j])
+             mseq |-> readSeq[i], msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 \* j needs entries the leader has compacted: send the snapshot. Its
 \* mentries is the compacted prefix, i.e. the state-machine image.
@@ -359,6 +420,7 @@ SendSnapshot(i, j) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 \* Discard the log up to a committed index (the state machine has it).
 CompactLog(i, idx) ==
@@ -370,6 +432,7 @@ CompactLog(i, idx) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    votesGranted, nextIndex, matchIndex, leaderRecent,
                    recentActive, leadTransferee, messages>>
+    /\ UNCHANGED readVars
 
 -----------------------------------------------------------------------------
 (* Receiving messages *)
@@ -389,7 +452,8 @@ UpdateTerm(i, j, m) ==
     /\ votedFor' = [votedFor EXCEPT ![i] = Nil]
     /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
-    /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, messages>>
+    /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, now,
+                   heardAt, lastRead, messages>>
 
 \* A pre-vote is granted for a later term to an up-to-date log, unless i is
 \* in its leader lease. A rejection carries i's term so that a lagging
@@ -405,6 +469,7 @@ HandlePreVoteRequest(i, j, m) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 \* Stale responses (a finished campaign, an older term) are dropped here.
 HandlePreVoteResponse(i, j, m) ==
@@ -418,6 +483,7 @@ HandlePreVoteResponse(i, j, m) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 \* At most one vote per term (votedFor is durable), and only for an
 \* up-to-date log.
@@ -433,6 +499,7 @@ HandleRequestVoteRequest(i, j, m) ==
     /\ UNCHANGED <<currentTerm, state, log, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 HandleRequestVoteResponse(i, j, m) ==
     /\ m.mtype = RequestVoteResponse
@@ -445,6 +512,7 @@ HandleRequestVoteResponse(i, j, m) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 AppendEntriesReply(i, j, success, idx) ==
     [mtype |-> AppendEntriesResponse, mterm |-> currentTerm[i],
@@ -455,7 +523,8 @@ AppendEntriesReply(i, j, success, idx) ==
 Follow(i) ==
     /\ state' = [state EXCEPT ![i] = Follower]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
-    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = TRUE]
+    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
+    /\ heardAt' = [heardAt EXCEPT ![i] = now]
 
 \* The follower's commit index never passes the last entry that it knows
 \* matches the leader (prev + the entries of this message): the rest of
@@ -490,10 +559,11 @@ HandleAppendEntriesRequest(i, j, m) ==
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
               /\ UNCHANGED <<state, log, commitIndex, votesGranted,
-                             leaderRecent>>
+                             leaderRecent, heardAt>>
          ELSE AcceptAppendEntries(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, snapshotIndex, snapshotTerm,
-                   nextIndex, matchIndex, recentActive, leadTransferee>>
+                   nextIndex, matchIndex, recentActive, leadTransferee, now,
+                   roundVars, lastRead>>
 
 HandleAppendEntriesResponse(i, j, m) ==
     /\ m.mtype = AppendEntriesResponse
@@ -514,19 +584,21 @@ HandleAppendEntriesResponse(i, j, m) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, leaderRecent,
                    leadTransferee>>
+    /\ UNCHANGED readVars
 
 HandleHeartbeatRequest(i, j, m) ==
     /\ m.mtype = HeartbeatRequest
     /\ m.mterm <= currentTerm[i]
     /\ IF m.mterm < currentTerm[i]
-         THEN UNCHANGED <<state, commitIndex, votesGranted, leaderRecent>>
+         THEN UNCHANGED <<state, commitIndex, votesGranted, leaderRecent, heardAt>>
          ELSE /\ Follow(i)
               /\ commitIndex' = [commitIndex EXCEPT ![i] =
                                    Max(commitIndex[i], m.mcommitIndex)]
     /\ Reply([mtype |-> HeartbeatResponse, mterm |-> currentTerm[i],
-              msource |-> i, mdest |-> j], m)
+              mseq |-> m.mseq, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
-                   nextIndex, matchIndex, recentActive, leadTransferee>>
+                   nextIndex, matchIndex, recentActive, leadTransferee, now,
+                   roundVars, lastRead>>
 
 HandleHeartbeatResponse(i, j, m) ==
     /\ m.mtype = HeartbeatResponse
@@ -535,10 +607,18 @@ HandleHeartbeatResponse(i, j, m) ==
          IF m.mterm = currentTerm[i] /\ state[i] = Leader
            THEN [recentActive EXCEPT ![i] = @ \cup {j}]
            ELSE recentActive
+    \* Only an acknowledgement of the current round confirms it: one of an
+    \* earlier heartbeat may have been sent before the read began.
+    /\ readAcks' =
+         IF /\ m.mterm = currentTerm[i] /\ state[i] = Leader
+            /\ readSeq[i] > 0 /\ m.mseq = readSeq[i]
+           THEN [readAcks EXCEPT ![i] = @ \cup {j}]
+           ELSE readAcks
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, leadTransferee>>
+                   matchIndex, leaderRecent, leadTransferee, now,
+                   heardAt, readSeq, roundStart, pendingRead, lastRead>>
 
 \* A snapshot at or below the commit index is stale. One that matches the
 \* log only advances the commit index; otherwise it replaces the log.
@@ -567,10 +647,10 @@ HandleInstallSnapshotRequest(i, j, m) ==
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
               /\ UNCHANGED <<state, log, commitIndex, snapshotIndex,
-                             snapshotTerm, votesGranted, leaderRecent>>
+                             snapshotTerm, votesGranted, leaderRecent, heardAt>>
          ELSE AcceptSnapshot(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive,
-                   leadTransferee>>
+                   leadTransferee, now, roundVars, lastRead>>
 
 \* The transferee campaigns at once, skipping PreVote (the leader asked for
 \* it), in a new term as every campaign must: a vote in the current term
@@ -587,6 +667,84 @@ HandleTimeoutNowRequest(i, j, m) ==
                              leaderRecent>>
     /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
                    matchIndex, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
+
+-----------------------------------------------------------------------------
+(* Reads and time *)
+
+\* The variables of Raft proper, which reads leave alone.
+raftVars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+              snapshotTerm, votesGranted, nextIndex, matchIndex, leaderRecent,
+              recentActive, leadTransferee, messages>>
+
+\* Real time passes. Servers' clocks are not variables: a server measures
+\* an interval with an error of at most MaxClockDrift, which the timer and
+\* lease guards below fold in.
+Tick ==
+    /\ ReadsEnabled
+    /\ now' = now + 1
+    /\ UNCHANGED <<raftVars, heardAt, roundVars, lastRead>>
+
+\* A leader serves reads only once an entry of its own term is committed:
+\* before that its commit index may lag entries earlier leaders committed.
+CommittedInTerm(i) ==
+    commitIndex[i] > 0 /\ TermAt(i, commitIndex[i]) = currentTerm[i]
+
+\* Every entry committed so far (the longest committed prefix anywhere): a
+\* read that begins now must return a state that includes all of it.
+CommittedLog ==
+    LET k == CHOOSE k \in Server : \A x \in Server : commitIndex[k] >= commitIndex[x]
+    IN SubSeq(log[k], 1, commitIndex[k])
+
+\* ReadIndex: the read index is the commit index; the leader confirms it
+\* still leads with a quorum round of its own sequence number (never the
+\* client's context), carried by heartbeats.
+ReadIndex(i) ==
+    /\ ReadsEnabled
+    /\ state[i] = Leader
+    /\ CommittedInTerm(i)
+    /\ pendingRead[i] = NoRead
+    /\ readSeq' = [readSeq EXCEPT ![i] = @ + 1]
+    /\ roundStart' = [roundStart EXCEPT ![i] = now]
+    /\ readAcks' = [readAcks EXCEPT ![i] = {i}]
+    /\ pendingRead' = [pendingRead EXCEPT ![i] =
+                          [index |-> commitIndex[i], required |-> CommittedLog]]
+    /\ UNCHANGED <<raftVars, now, heardAt, lastRead>>
+
+\* The round is confirmed and the read index applied: serve the read.
+ServeReadIndex(i) ==
+    /\ state[i] = Leader
+    /\ pendingRead[i] /= NoRead
+    /\ IsQuorum(readAcks[i])
+    /\ commitIndex[i] >= pendingRead[i].index
+    /\ lastRead' = [served |-> SubSeq(log[i], 1, pendingRead[i].index),
+                    required |-> pendingRead[i].required]
+    /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
+    /\ UNCHANGED <<raftVars, now, heardAt, readSeq, roundStart, readAcks>>
+
+\* The lease runs from the start of the last round a quorum acknowledged,
+\* for ElectionTimeout - LeaseDriftBound on the leader's clock, which may
+\* run slow by MaxClockDrift. The followers that acknowledged will not vote
+\* before ElectionTimeout - MaxClockDrift after that start, so the lease is
+\* safe iff LeaseDriftBound >= 2 * MaxClockDrift.
+LeaseValid(i) ==
+    /\ readSeq[i] > 0
+    /\ IsQuorum(readAcks[i])
+    /\ now + LeaseDriftBound < roundStart[i] + ElectionTimeout + MaxClockDrift
+
+\* A lease read needs CheckQuorum (stickiness is what keeps rivals from
+\* being elected inside the lease) and no transfer under way (a transfer
+\* deposes the leader on purpose).
+LeaseRead(i) ==
+    /\ ReadsEnabled
+    /\ CheckQuorumEnabled
+    /\ state[i] = Leader
+    /\ leadTransferee[i] = Nil
+    /\ CommittedInTerm(i)
+    /\ LeaseValid(i)
+    /\ lastRead' = [served |-> SubSeq(log[i], 1, commitIndex[i]),
+                    required |-> CommittedLog]
+    /\ UNCHANGED <<raftVars, now, heardAt, roundVars>>
 
 -----------------------------------------------------------------------------
 (* Network faults *)
@@ -596,12 +754,14 @@ DropMessage(m) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 DuplicateMessage(m) ==
     /\ Send(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
+    /\ UNCHANGED readVars
 
 -----------------------------------------------------------------------------
 (* The next-state relation. Messages are delivered in any order. *)
@@ -636,6 +796,10 @@ Next ==
     \/ \E i \in Server, idx \in 1..MaxLogLen : CompactLog(i, idx)
     \/ \E i, j \in Server : TransferLeadership(i, j)
     \/ \E i \in Server : AbortTransfer(i)
+    \/ Tick
+    \/ \E i \in Server : ReadIndex(i)
+    \/ \E i \in Server : ServeReadIndex(i)
+    \/ \E i \in Server : LeaseRead(i)
     \/ \E m \in DOMAIN messages : Receive(m)
     \/ \E m \in DOMAIN messages : DropMessage(m)
     \/ \E m \in DOMAIN messages : DuplicateMessage(m)
@@ -649,6 +813,8 @@ StateConstraint ==
     /\ \A i \in Server : currentTerm[i] <= MaxTerm
     /\ \A i \in Server : Len(log[i]) <= MaxLogLen
     /\ BagCardinality(messages) <= MaxMessages
+    /\ now <= MaxTime
+    /\ \A i \in Server : readSeq[i] <= MaxReads
 
 Symmetry == Permutations(Server)
 
@@ -704,6 +870,12 @@ CommittedInElectableLogs ==
     \A i, k \in Server :
         \A n \in 1..commitIndex[i] :
             ~(n <= Len(log[k]) /\ log[k][n] = log[i][n]) => ~IsQuorum(Voters(k))
+
+\* A read returns a state that includes every entry committed before the
+\* read began.
+ReadLinearizable ==
+    /\ Len(lastRead.required) <= Len(lastRead.served)
+    /\ SubSeq(lastRead.served, 1, Len(lastRead.required)) = lastRead.required
 
 \* The snapshot is a prefix of the committed log.
 SnapshotIsCommitted ==

@@ -1,0 +1,103 @@
+package spec
+
+// This file holds the reads and time of tla/Raft.tla: Tick, ReadIndex,
+// ServeReadIndex and LeaseRead. Servers' clocks are not variables: a
+// server measures an interval with an error of at most MaxClockDrift,
+// which TimerElapsed and LeaseValid fold in.
+
+// TimerElapsed is TimerElapsed(i): with real time modelled, the election
+// timer of a server that heard from a leader fires no sooner than
+// ElectionTimeout after, by its clock, which may run fast by MaxClockDrift.
+func (sp *Spec) TimerElapsed(s *State, i int) bool {
+	c := sp.Config
+	return !c.Reads || !s.LeaderRecent[i] || int(s.Now)+c.MaxClockDrift >= int(s.HeardAt[i])+c.ElectionTimeout
+}
+
+// Tick is Tick: real time passes.
+func (sp *Spec) Tick(s *State, t *State) bool {
+	if !sp.Config.Reads {
+		return false
+	}
+	*t = *s
+	t.Now = s.Now + 1
+	return true
+}
+
+// CommittedInTerm is CommittedInTerm(i). A leader serves reads only once an
+// entry of its own term is committed: before that its commit index may lag
+// entries that earlier leaders committed.
+func (s *State) CommittedInTerm(i int) bool {
+	return s.CommitIndex[i] > 0 && s.TermAt(i, int(s.CommitIndex[i])) == int(s.CurrentTerm[i])
+}
+
+// CommittedLog is CommittedLog: the longest committed prefix anywhere,
+// which a read that begins now must include. CHOOSE picks the first
+// server with the largest commit index; by StateMachineSafety any would do.
+func (sp *Spec) CommittedLog(s *State) Log {
+	k := 0
+	for x := range sp.n() {
+		if s.CommitIndex[x] > s.CommitIndex[k] {
+			k = x
+		}
+	}
+	return s.Log[k].Prefix(int(s.CommitIndex[k]))
+}
+
+// ReadIndex is ReadIndex(i): the read index is the commit index, and the
+// leader confirms that it still leads with a quorum round of its own
+// sequence number (never the client's context), carried by heartbeats.
+func (sp *Spec) ReadIndex(s *State, i int, t *State) bool {
+	if !sp.Config.Reads || s.State[i] != Leader || !s.CommittedInTerm(i) || s.PendingRead[i] != (PendingRead{}) {
+		return false
+	}
+	*t = *s
+	t.ReadSeq[i] = s.ReadSeq[i] + 1
+	t.RoundStart[i] = s.Now
+	t.ReadAcks[i] = Set(0).With(i)
+	t.PendingRead[i] = PendingRead{Index: s.CommitIndex[i], Required: sp.CommittedLog(s)}
+	return true
+}
+
+// ServeReadIndex is ServeReadIndex(i): the round is confirmed and the read
+// index applied, so the read is served.
+func (sp *Spec) ServeReadIndex(s *State, i int, t *State) bool {
+	p := s.PendingRead[i]
+	if s.State[i] != Leader || p == (PendingRead{}) || !sp.IsQuorum(s.ReadAcks[i]) || s.CommitIndex[i] < p.Index {
+		return false
+	}
+	*t = *s
+	t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(p.Index)), Required: p.Required}
+	t.PendingRead[i] = PendingRead{}
+	return true
+}
+
+// LeaseValid is LeaseValid(i). The lease runs from the start of the last
+// round a quorum acknowledged, for ElectionTimeout - LeaseDriftBound on the
+// leader's clock, which may run slow by MaxClockDrift. The followers that
+// acknowledged do not vote before ElectionTimeout - MaxClockDrift after
+// that start, so the lease is safe iff LeaseDriftBound >= 2*MaxClockDrift.
+func (sp *Spec) LeaseValid(s *State, i int) bool {
+	c := sp.Config
+	return s.ReadSeq[i] > 0 && sp.IsQuorum(s.ReadAcks[i]) &&
+		int(s.Now)+c.LeaseDriftBound < int(s.RoundStart[i])+c.ElectionTimeout+c.MaxClockDrift
+}
+
+// LeaseRead is LeaseRead(i). A lease read needs CheckQuorum (stickiness
+// keeps rivals from being elected inside the lease) and no transfer under
+// way (a transfer deposes the leader on purpose).
+func (sp *Spec) LeaseRead(s *State, i int, t *State) bool {
+	if !sp.Config.Reads || !sp.Config.CheckQuorum || s.State[i] != Leader || s.LeadTransferee[i] != Nil ||
+		!s.CommittedInTerm(i) || !sp.LeaseValid(s, i) {
+		return false
+	}
+	*t = *s
+	t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(s.CommitIndex[i])), Required: sp.CommittedLog(s)}
+	return true
+}
+
+// ReadLinearizable is ReadLinearizable: a read returns a state that
+// includes every entry committed before the read began.
+func ReadLinearizable(sp *Spec, s *State) bool {
+	r := s.LastRead
+	return r.Required.Len() <= r.Served.Len() && r.Served.Prefix(r.Required.Len()) == r.Required
+}
