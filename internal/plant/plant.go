@@ -16,6 +16,10 @@ type Bugs struct {
 	// FollowerCommitPastMatch lets a follower advance its commit index to
 	// the leader's commit even past the last entry it knows matches.
 	FollowerCommitPastMatch bool
+	// GrantVoteWithoutLogCheck grants votes without checking that the
+	// candidate's log is at least as up to date, so a leader can lack
+	// committed entries.
+	GrantVoteWithoutLogCheck bool
 }
 
 // On reports whether any bug is planted. It is safe on a nil pointer.

@@ -1,0 +1,245 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/raftcheck/raftcheck/kv"
+	"github.com/raftcheck/raftcheck/linearizability"
+	"github.com/raftcheck/raftcheck/model"
+	"github.com/raftcheck/raftcheck/raft"
+)
+
+// Client behaviour, in virtual time.
+const (
+	// clientTimeout is how long a client waits for one attempt.
+	clientTimeout = 1 * time.Second
+	// clientAttemptsMax bounds the attempts of one operation; after it the
+	// outcome is recorded as unknown and the client starts a new session.
+	clientAttemptsMax = 20
+	// backoffMax bounds the pause before a retry.
+	backoffMax = 200 * time.Millisecond
+	// clientLatency is the one-way delay between a client and a server.
+	clientLatency = 1 * time.Millisecond
+	// thinkMax bounds the pause between two operations of a client.
+	thinkMax = 100 * time.Millisecond
+)
+
+// client runs operations one at a time against the cluster, finding the
+// leader by redirects and retrying each with the same session sequence
+// number, so that a retried write takes effect once.
+type client struct {
+	s       *sim
+	id      int
+	session *kv.Session
+	target  uint64
+	stopAt  int64
+
+	// The operation in flight.
+	op       linearizability.OpID
+	cmd      kv.Command
+	attempt  int
+	inFlight bool
+	ops      int
+	// onDone, if set, is called when the operation completes (the liveness
+	// probe uses it).
+	onDone func(ok bool)
+}
+
+func (s *sim) newClient(id int, stopAt int64) *client {
+	return &client{s: s, id: id, session: kv.NewSession(s.newSessionID()), target: uint64(1 + (id-1)%len(s.nodes)), stopAt: stopAt}
+}
+
+// newSessionID returns a client ID no session of this run has used.
+func (s *sim) newSessionID() uint64 {
+	s.sessions++
+	return s.sessions
+}
+
+// startLoop schedules the client's first operation.
+func (c *client) startLoop() {
+	c.s.after(c.think(), c.next)
+}
+
+func (c *client) think() time.Duration {
+	return time.Duration(1 + c.s.clientRand.Int64N(int64(thinkMax)))
+}
+
+// next starts a new random operation, unless the client is done.
+func (c *client) next() {
+	if c.s.now >= c.stopAt {
+		return
+	}
+	c.begin(c.randomCommand())
+}
+
+func (c *client) begin(cmd kv.Command) {
+	c.cmd = c.session.Next(cmd)
+	in := toInput(c.cmd)
+	in.Client = c.id
+	c.op = c.s.rec.Invoke(c.id, in)
+	c.attempt = 0
+	c.ops++
+	c.s.trace.write(traceSim{T: c.s.now, Sim: "invoke", Node: c.target, Detail: fmt.Sprintf("client %d: %s", c.id, c.cmd)})
+	c.try()
+}
+
+func (c *client) randomCommand() kv.Command {
+	r := c.s.clientRand
+	key := fmt.Sprintf("k%d", r.IntN(c.s.cfg.Keys))
+	val := fmt.Sprintf("%d.%d", c.id, c.ops)
+	switch r.IntN(10) {
+	case 0, 1, 2:
+		return kv.Get(key)
+	case 3, 4:
+		return kv.Put(key, val)
+	case 5, 6:
+		return kv.Append(key, val+";")
+	case 7, 8:
+		// Expect a value this client may have written, or none.
+		return kv.CAS(key, fmt.Sprintf("%d.%d", c.id, r.IntN(max(1, c.ops))), val)
+	default:
+		return kv.Delete(key)
+	}
+}
+
+// try sends the operation to the node the client believes leads.
+func (c *client) try() {
+	c.attempt++
+	attempt := c.attempt
+	c.inFlight = true
+	op := c.op
+	c.s.after(clientLatency, func() { c.send(op, attempt) })
+	c.s.after(clientTimeout, func() {
+		if c.inFlight && c.op == op && c.attempt == attempt {
+			c.retry("timeout", c.otherNode())
+		}
+	})
+}
+
+func (c *client) send(op linearizability.OpID, attempt int) {
+	if op != c.op {
+		return
+	}
+	n := c.s.nodes[c.target-1]
+	if !n.up || n.paused {
+		return // the request is lost; the timeout retries
+	}
+	_, err := n.svc.Start(c.cmd, func(res kv.Result, err error) {
+		c.s.after(clientLatency, func() { c.answer(op, attempt, res, err) })
+	})
+	if err != nil {
+		c.s.after(clientLatency, func() { c.answer(op, attempt, kv.Result{}, err) })
+	}
+}
+
+// answer handles a server's answer to one attempt of operation op.
+func (c *client) answer(op linearizability.OpID, attempt int, res kv.Result, err error) {
+	if !c.inFlight || op != c.op {
+		return // the operation already completed through another attempt
+	}
+	var nl *raft.NotLeaderError
+	switch {
+	case err == nil:
+		c.complete(res)
+	case errors.As(err, &nl):
+		if attempt != c.attempt {
+			return
+		}
+		to := nl.Leader
+		if to == raft.None || to == c.target {
+			to = c.otherNode()
+		}
+		c.retry("not leader", to)
+	case errors.Is(err, kv.ErrOutcomeUnknown) || errors.Is(err, kv.ErrTooManyPending):
+		if attempt == c.attempt {
+			c.retry(err.Error(), c.otherNode())
+		}
+	default:
+		// The service refused the command itself: a bug in the client or
+		// the service, since every command here is valid.
+		c.s.violate("client", "client %d: %s: %v", c.id, c.cmd, err)
+	}
+}
+
+func (c *client) retry(reason string, to uint64) {
+	if c.attempt >= clientAttemptsMax {
+		c.inFlight = false
+		_ = c.s.rec.Unknown(c.op)
+		c.s.trace.write(traceSim{T: c.s.now, Sim: "unknown", Detail: fmt.Sprintf("client %d: %s", c.id, c.cmd)})
+		// The session cannot go on past a command whose fate is unknown
+		// (the next sequence number would be refused if this one never
+		// applied), so the client starts a new one, as a Jepsen process
+		// that crashed would.
+		c.session = kv.NewSession(c.s.newSessionID())
+		c.finish(false)
+		return
+	}
+	_ = c.s.rec.Retry(c.op, reason)
+	c.target = to
+	// Back off, so a cluster without a leader is not flooded.
+	op := c.op
+	c.s.after(min(time.Duration(c.attempt)*20*time.Millisecond, backoffMax), func() {
+		// An earlier attempt may have answered meanwhile.
+		if c.inFlight && c.op == op {
+			c.try()
+		}
+	})
+}
+
+func (c *client) complete(res kv.Result) {
+	c.inFlight = false
+	if err := c.s.rec.Return(c.op, toOutput(c.cmd, res)); err != nil {
+		c.s.violate("client", "client %d: record: %v", c.id, err)
+		return
+	}
+	c.s.trace.write(traceSim{T: c.s.now, Sim: "return", Node: c.target, Detail: fmt.Sprintf("client %d: %s -> %+v", c.id, c.cmd, res)})
+	c.finish(true)
+}
+
+func (c *client) finish(ok bool) {
+	if c.onDone != nil {
+		c.onDone(ok)
+		return
+	}
+	c.s.after(c.think(), c.next)
+}
+
+// otherNode picks a node other than the current target at random.
+func (c *client) otherNode() uint64 {
+	n := len(c.s.nodes)
+	if n == 1 {
+		return c.target
+	}
+	step := 1 + c.s.clientRand.IntN(n-1)
+	return (c.target-1+uint64(step))%uint64(n) + 1
+}
+
+func toInput(c kv.Command) model.Input {
+	var in model.Input
+	switch c.Op {
+	case kv.OpGet:
+		in = model.Get(c.Key, model.ReadLog)
+	case kv.OpPut:
+		in = model.Put(c.Key, c.Value)
+	case kv.OpAppend:
+		in = model.Append(c.Key, c.Value)
+	case kv.OpCAS:
+		in = model.CAS(c.Key, c.Expected, c.Value)
+	case kv.OpDelete:
+		in = model.Delete(c.Key)
+	}
+	return in
+}
+
+// toOutput keeps the fields of a result that the operation returns.
+func toOutput(c kv.Command, res kv.Result) model.Output {
+	switch c.Op {
+	case kv.OpGet:
+		return model.Output{Value: res.Value, Found: res.Found}
+	case kv.OpCAS:
+		return model.Output{OK: res.OK}
+	}
+	return model.Output{}
+}

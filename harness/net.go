@@ -1,0 +1,147 @@
+package harness
+
+import (
+	"time"
+
+	"github.com/raftcheck/raftcheck/linearizability"
+	"github.com/raftcheck/raftcheck/raft"
+)
+
+// network is the state of the simulated network: the links cut, and the
+// loss, duplication and reordering in force. Faults overlap, so each is a
+// count or a list of what is active.
+type network struct {
+	cut       map[[2]uint64]int
+	loss      []float64
+	duplicate []float64
+	jitter    []time.Duration
+
+	sent, dropped, duplicated int
+}
+
+func maxOf[T float64 | time.Duration](xs []T) T {
+	var m T
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+func removeOne[T comparable](xs []T, x T) []T {
+	for i, y := range xs {
+		if y == x {
+			return append(xs[:i], xs[i+1:]...)
+		}
+	}
+	return xs
+}
+
+// transport is a node's network interface.
+type transport struct {
+	s    *sim
+	from uint64
+}
+
+// Send implements node.Transport.
+func (t transport) Send(msgs []raft.Message) {
+	for _, m := range msgs {
+		t.s.send(m)
+	}
+}
+
+func (s *sim) latency() time.Duration {
+	d := latencyMin + time.Duration(s.netRand.Int64N(int64(latencyMax-latencyMin)))
+	if j := maxOf(s.net.jitter); j > 0 {
+		d += time.Duration(s.netRand.Int64N(int64(j)))
+	}
+	return d
+}
+
+func (s *sim) send(m raft.Message) {
+	s.net.sent++
+	if s.net.cut[[2]uint64{m.From, m.To}] > 0 {
+		s.net.dropped++
+		return
+	}
+	if p := maxOf(s.net.loss); p > 0 && s.netRand.Float64() < p {
+		s.net.dropped++
+		return
+	}
+	s.after(s.latency(), func() { s.deliver(m) })
+	if p := maxOf(s.net.duplicate); p > 0 && s.netRand.Float64() < p {
+		s.net.duplicated++
+		s.after(s.latency(), func() { s.deliver(m) })
+	}
+}
+
+func (s *sim) deliver(m raft.Message) {
+	n := s.nodes[m.To-1]
+	switch {
+	case !n.up:
+		return
+	case n.paused:
+		n.inbox = append(n.inbox, m)
+		return
+	}
+	s.process(n, n.svc.Node().Step(m))
+}
+
+// applyFault puts a schedule event in force and schedules its end.
+func (s *sim) applyFault(e Event) {
+	start, end := s.now, s.now+int64(e.Duration)
+	s.rec.AddFault(linearizability.Fault{Kind: e.Kind, Nodes: e.Nodes, Start: start, End: end, Description: e.String()})
+	s.trace.write(traceSim{T: s.now, Sim: "fault-start", Detail: e.String()})
+	undo := s.startFault(e)
+	s.at(end, func() {
+		undo()
+		s.trace.write(traceSim{T: s.now, Sim: "fault-end", Detail: e.String()})
+	})
+}
+
+// startFault puts e in force and returns what ends it.
+func (s *sim) startFault(e Event) func() {
+	switch e.Kind {
+	case FaultPartition:
+		for _, l := range e.Links {
+			s.net.cut[l]++
+		}
+		return func() {
+			for _, l := range e.Links {
+				s.net.cut[l]--
+			}
+		}
+	case FaultLoss:
+		s.net.loss = append(s.net.loss, e.Rate)
+		return func() { s.net.loss = removeOne(s.net.loss, e.Rate) }
+	case FaultDuplicate:
+		s.net.duplicate = append(s.net.duplicate, e.Rate)
+		return func() { s.net.duplicate = removeOne(s.net.duplicate, e.Rate) }
+	case FaultReorder:
+		s.net.jitter = append(s.net.jitter, e.Jitter)
+		return func() { s.net.jitter = removeOne(s.net.jitter, e.Jitter) }
+	}
+	return s.startNodeFault(e)
+}
+
+func (s *sim) startNodeFault(e Event) func() {
+	var undo []func()
+	for _, id := range e.Nodes {
+		n := s.nodes[id-1]
+		switch e.Kind {
+		case FaultCrash:
+			s.crash(n)
+			undo = append(undo, func() { s.restart(n) })
+		case FaultPause:
+			s.pause(n, true)
+			undo = append(undo, func() { s.pause(n, false) })
+		case FaultDrift:
+			n.rate = e.Rate
+			undo = append(undo, func() { n.rate = 1 })
+		}
+	}
+	return func() {
+		for _, u := range undo {
+			u()
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package harness
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Fault kinds a schedule can hold. The names appear in -faults, in the JSON
+// summary's counts, in schedule.json and in the visualization.
+const (
+	// FaultPartition cuts links between nodes for a while. Its Shape says
+	// which links.
+	FaultPartition = "partition"
+	// FaultCrash stops a node, losing everything it had not synced, and
+	// restarts it from its disk after Duration.
+	FaultCrash = "crash"
+	// FaultPause freezes a node (no ticks, no deliveries) for Duration,
+	// as SIGSTOP would. Messages to it wait.
+	FaultPause = "pause"
+	// FaultLoss drops each message with probability Rate for Duration.
+	FaultLoss = "loss"
+	// FaultDuplicate delivers each message twice with probability Rate.
+	FaultDuplicate = "duplicate"
+	// FaultReorder adds up to Jitter of random latency to each message,
+	// so later messages overtake earlier ones.
+	FaultReorder = "reorder"
+	// FaultDrift runs Nodes' clocks at Rate times real speed for Duration.
+	FaultDrift = "drift"
+)
+
+// FaultKinds lists every kind the simulator implements, in a fixed order.
+var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift}
+
+// Partition shapes.
+const (
+	ShapeHalves       = "halves"        // a fixed minority against the rest
+	ShapeRandomHalves = "random-halves" // a random minority against the rest
+	ShapeIsolate      = "isolate"       // one node alone
+	ShapeBridge       = "bridge"        // two halves that share one node
+	ShapeRing         = "majorities-ring"
+	ShapeOneWay       = "one-way" // one node hears nobody, but is heard
+)
+
+// Shapes lists the partition shapes.
+var Shapes = []string{ShapeHalves, ShapeRandomHalves, ShapeIsolate, ShapeBridge, ShapeRing, ShapeOneWay}
+
+// Event is one fault in a schedule: a window of virtual time during which
+// the fault is in force.
+type Event struct {
+	// At is when the fault starts, from the start of the run.
+	At time.Duration `json:"at"`
+	// Duration is how long it lasts.
+	Duration time.Duration `json:"duration"`
+	// Kind is one of FaultKinds.
+	Kind string `json:"kind"`
+	// Nodes are the nodes hit, for crash, pause and drift.
+	Nodes []uint64 `json:"nodes,omitempty"`
+	// Shape is the partition's shape.
+	Shape string `json:"shape,omitempty"`
+	// Links are the directed links a partition cuts, [from, to].
+	Links [][2]uint64 `json:"links,omitempty"`
+	// Rate is the probability of loss or duplication, or the clock rate of
+	// a drift.
+	Rate float64 `json:"rate,omitempty"`
+	// Jitter is the extra latency of a reorder.
+	Jitter time.Duration `json:"jitter,omitempty"`
+}
+
+func (e Event) String() string {
+	s := fmt.Sprintf("%v+%v %s", e.At, e.Duration, e.Kind)
+	switch e.Kind {
+	case FaultPartition:
+		s += fmt.Sprintf(" %s %v", e.Shape, e.Links)
+	case FaultCrash, FaultPause:
+		s += fmt.Sprintf(" %v", e.Nodes)
+	case FaultDrift:
+		s += fmt.Sprintf(" %v x%.3f", e.Nodes, e.Rate)
+	case FaultLoss, FaultDuplicate:
+		s += fmt.Sprintf(" p=%.2f", e.Rate)
+	case FaultReorder:
+		s += fmt.Sprintf(" jitter=%v", e.Jitter)
+	}
+	return s
+}
+
+// Schedule is a run's faults, as data: it can be saved, replayed, generated
+// by rapid and shrunk.
+type Schedule struct {
+	Events []Event `json:"events"`
+}
+
+// End is when the last fault ends.
+func (s Schedule) End() time.Duration {
+	var end time.Duration
+	for _, e := range s.Events {
+		end = max(end, e.At+e.Duration)
+	}
+	return end
+}
+
+// Counts returns how many events of each kind the schedule holds.
+func (s Schedule) Counts() map[string]int {
+	c := make(map[string]int)
+	for _, e := range s.Events {
+		c[e.Kind]++
+	}
+	return c
+}
+
+// Validate checks a schedule against a cluster of n nodes.
+func (s Schedule) Validate(n int) error {
+	for i, e := range s.Events {
+		if err := e.validate(n); err != nil {
+			return fmt.Errorf("schedule event %d (%s): %w", i, e.Kind, err)
+		}
+	}
+	return nil
+}
+
+func (e Event) validate(n int) error {
+	if e.At < 0 || e.Duration < 0 {
+		return fmt.Errorf("negative time")
+	}
+	if !slices.Contains(FaultKinds, e.Kind) {
+		return fmt.Errorf("unknown fault kind %q (known: %s)", e.Kind, strings.Join(FaultKinds, ", "))
+	}
+	for _, id := range e.Nodes {
+		if id < 1 || id > uint64(n) {
+			return fmt.Errorf("node %d outside 1..%d", id, n)
+		}
+	}
+	for _, l := range e.Links {
+		if l[0] < 1 || l[0] > uint64(n) || l[1] < 1 || l[1] > uint64(n) || l[0] == l[1] {
+			return fmt.Errorf("bad link %v", l)
+		}
+	}
+	switch e.Kind {
+	case FaultLoss, FaultDuplicate:
+		if e.Rate < 0 || e.Rate > 1 {
+			return fmt.Errorf("rate %v outside [0, 1]", e.Rate)
+		}
+	case FaultDrift:
+		if e.Rate <= 0 || e.Rate > 10 {
+			return fmt.Errorf("clock rate %v outside (0, 10]", e.Rate)
+		}
+	case FaultCrash, FaultPause:
+		if len(e.Nodes) == 0 {
+			return fmt.Errorf("no node")
+		}
+	}
+	return nil
+}
+
+// MarshalSchedule encodes a schedule as indented JSON.
+func MarshalSchedule(s Schedule) ([]byte, error) { return json.MarshalIndent(s, "", "  ") }
+
+// UnmarshalSchedule decodes and validates a schedule for n nodes.
+func UnmarshalSchedule(data []byte, n int) (Schedule, error) {
+	var s Schedule
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Schedule{}, fmt.Errorf("decode schedule: %w", err)
+	}
+	if err := s.Validate(n); err != nil {
+		return Schedule{}, err
+	}
+	return s, nil
+}
+
+// GenOptions bound the schedules Generate makes.
+type GenOptions struct {
+	Nodes int
+	// Kinds are the fault kinds to draw from.
+	Kinds []string
+	// Span is the time within which faults start and end.
+	Span time.Duration
+	// EventsMax bounds the number of events.
+	EventsMax int
+	// DriftMax is the largest clock-rate deviation, e.g. 0.05 for ±5%.
+	DriftMax float64
+}
+
+// chooser draws choices; a seeded source in Generate, rapid in Gen.
+type chooser interface {
+	intn(what string, n int) int
+}
+
+type seeded struct{ r *rand.Rand }
+
+func (s seeded) intn(_ string, n int) int { return s.r.IntN(n) }
+
+// Generate draws a schedule from seed.
+func Generate(seed uint64, o GenOptions) Schedule {
+	return generate(seeded{rand.New(rand.NewPCG(seed, 0x5c4ed))}, o)
+}
+
+func generate(c chooser, o GenOptions) Schedule {
+	var s Schedule
+	if len(o.Kinds) == 0 || o.Span <= 0 {
+		return s
+	}
+	n := c.intn("events", o.EventsMax+1)
+	const slot = 100 * time.Millisecond
+	slots := max(1, int(o.Span/slot))
+	for range n {
+		e := Event{Kind: o.Kinds[c.intn("kind", len(o.Kinds))]}
+		e.At = time.Duration(c.intn("at", slots)) * slot
+		e.Duration = time.Duration(1+c.intn("duration", max(1, slots/4))) * slot
+		e.Duration = min(e.Duration, o.Span-e.At)
+		fillEvent(c, &e, o)
+		s.Events = append(s.Events, e)
+	}
+	slices.SortStableFunc(s.Events, func(a, b Event) int { return int(a.At - b.At) })
+	return s
+}
+
+func fillEvent(c chooser, e *Event, o GenOptions) {
+	pick := func(what string) uint64 { return uint64(1 + c.intn(what, o.Nodes)) }
+	switch e.Kind {
+	case FaultPartition:
+		e.Shape = Shapes[c.intn("shape", len(Shapes))]
+		e.Links = partitionLinks(c, e.Shape, o.Nodes)
+	case FaultCrash, FaultPause:
+		e.Nodes = []uint64{pick("node")}
+	case FaultLoss, FaultDuplicate:
+		e.Rate = float64(1+c.intn("rate", 5)) / 10
+	case FaultReorder:
+		e.Jitter = time.Duration(1+c.intn("jitter", 20)) * 10 * time.Millisecond
+	case FaultDrift:
+		e.Nodes = []uint64{pick("node")}
+		// A rate in [1-DriftMax, 1+DriftMax], in steps of DriftMax/10.
+		step := c.intn("drift", 21) - 10
+		e.Rate = 1 + o.DriftMax*float64(step)/10
+		if e.Rate <= 0 {
+			e.Rate = 0.01
+		}
+	}
+}
+
+// partitionLinks returns the directed links a partition of the given
+// shape cuts.
+func partitionLinks(c chooser, shape string, n int) [][2]uint64 {
+	ids := make([]uint64, n)
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	cutBetween := func(a, b []uint64) [][2]uint64 {
+		var links [][2]uint64
+		for _, x := range a {
+			for _, y := range b {
+				links = append(links, [2]uint64{x, y}, [2]uint64{y, x})
+			}
+		}
+		return links
+	}
+	switch shape {
+	case ShapeHalves:
+		return cutBetween(ids[:n/2], ids[n/2:])
+	case ShapeRandomHalves:
+		perm := slices.Clone(ids)
+		for i := len(perm) - 1; i > 0; i-- {
+			j := c.intn("perm", i+1)
+			perm[i], perm[j] = perm[j], perm[i]
+		}
+		k := 1 + c.intn("minority", max(1, n/2))
+		return cutBetween(perm[:k], perm[k:])
+	case ShapeIsolate:
+		x := ids[c.intn("isolated", n)]
+		return cutBetween([]uint64{x}, slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return id == x }))
+	case ShapeBridge:
+		// Two halves that cannot talk, except through the node in the
+		// middle (ids[n/2]), which talks to both.
+		return cutBetween(ids[:n/2], ids[n/2+1:])
+	case ShapeRing:
+		// Each node talks only to its neighbours on a ring: every node sees
+		// a majority of 3 in a 5-node cluster, but no two majorities agree.
+		var links [][2]uint64
+		for i := range n {
+			for j := range n {
+				d := (j - i + n) % n
+				if i != j && d != 1 && d != n-1 {
+					links = append(links, [2]uint64{ids[i], ids[j]})
+				}
+			}
+		}
+		return links
+	case ShapeOneWay:
+		x := ids[c.intn("deaf", n)]
+		var links [][2]uint64
+		for _, y := range ids {
+			if y != x {
+				links = append(links, [2]uint64{y, x})
+			}
+		}
+		return links
+	}
+	return nil
+}

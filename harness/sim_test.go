@@ -1,0 +1,118 @@
+package harness
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/raftcheck/raftcheck/internal/plant"
+)
+
+func TestRunWithoutFaultsPasses(t *testing.T) {
+	res := Run(Config{Seed: 1, Faults: []string{}})
+	for _, v := range res.Violations {
+		t.Log(v)
+	}
+	require.False(t, res.Failed())
+	assert.Greater(t, res.Ops, 100)
+	assert.Equal(t, 30*time.Second, res.Virtual)
+}
+
+func TestSameSeedGivesByteIdenticalTrace(t *testing.T) {
+	run := func() []byte {
+		var b bytes.Buffer
+		res := Run(Config{Seed: 42, Duration: 15 * time.Second, Trace: &b})
+		require.False(t, res.Failed(), "%v", res.Violations)
+		return b.Bytes()
+	}
+	a, b := run(), run()
+	require.NotEmpty(t, a)
+	assert.True(t, bytes.Equal(a, b), "traces differ")
+}
+
+func TestDefaultCampaignSeedsPassWithEveryFault(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		res := Run(Config{Seed: seed})
+		require.False(t, res.Failed(), "seed %d: %v", seed, res.Violations)
+		assert.Positive(t, res.Ops)
+	}
+}
+
+func TestPartitionThatNeverHealsFailsLiveness(t *testing.T) {
+	cfg := Config{Seed: 3, Nodes: 5, Duration: 20 * time.Second}
+	// Every node alone, from 2s to past the end of the run.
+	var links [][2]uint64
+	for a := uint64(1); a <= 5; a++ {
+		for b := uint64(1); b <= 5; b++ {
+			if a != b {
+				links = append(links, [2]uint64{a, b})
+			}
+		}
+	}
+	cfg.Schedule = &Schedule{Events: []Event{{At: 2 * time.Second, Duration: time.Hour, Kind: FaultPartition, Shape: "total", Links: links}}}
+	res := Run(cfg)
+	require.True(t, res.Failed())
+	assert.Equal(t, "liveness", res.Violations[0].Kind)
+}
+
+func TestPlantedVoteBugIsFoundAndShrunk(t *testing.T) {
+	bugs := &plant.Bugs{GrantVoteWithoutLogCheck: true}
+	for seed := uint64(1); seed <= 60; seed++ {
+		cfg := Config{Seed: seed, Bugs: bugs, Faults: []string{FaultCrash, FaultPartition}}
+		res := Run(cfg)
+		if !res.Failed() {
+			continue
+		}
+		t.Logf("seed %d: %v", seed, res.Violations[0])
+		small, sres := Shrink(cfg, res.Schedule, 60)
+		require.True(t, sres.Failed())
+		assert.LessOrEqual(t, len(small.Events), len(res.Schedule.Events))
+		t.Logf("shrunk from %d to %d events: %v", len(res.Schedule.Events), len(small.Events), small.Events)
+		return
+	}
+	t.Fatal("the planted bug survived 60 seeds")
+}
+
+func TestRapidSchedulesKeepSafety(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		sched := Gen(GenOptions{Nodes: 5, Kinds: FaultKinds, Span: 10 * time.Second, EventsMax: 8, DriftMax: 0.05}).Draw(rt, "schedule")
+		res := Run(Config{Seed: 7, Duration: 20 * time.Second, Schedule: &sched})
+		if res.Failed() {
+			rt.Fatalf("%v", res.Violations)
+		}
+	})
+}
+
+func TestArtifactsAreWritten(t *testing.T) {
+	dir := t.TempDir()
+	var trace bytes.Buffer
+	cfg := Config{Seed: 5, Duration: 12 * time.Second, Trace: &trace}
+	res := Run(cfg)
+	require.NoError(t, WriteArtifacts(dir, cfg, res, trace.Bytes()))
+	for _, name := range []string{"history.html", "trace.ndjson", "schedule.json", "replay.txt"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		assert.Positive(t, fi.Size(), name)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "schedule.json"))
+	require.NoError(t, err)
+	back, err := UnmarshalSchedule(data, 5)
+	require.NoError(t, err)
+	assert.Equal(t, res.Schedule, back)
+}
+
+func TestBadScheduleIsRefused(t *testing.T) {
+	_, err := UnmarshalSchedule([]byte(`{"events":[{"at":0,"duration":1,"kind":"meteor"}]}`), 5)
+	require.Error(t, err)
+	_, err = UnmarshalSchedule([]byte(`{"events":[{"at":0,"duration":1,"kind":"crash","nodes":[9]}]}`), 5)
+	require.Error(t, err)
+	res := Run(Config{Seed: 1, Nodes: 3, Schedule: &Schedule{Events: []Event{{Kind: FaultCrash, Nodes: []uint64{7}}}}})
+	require.True(t, res.Failed())
+	assert.Equal(t, "config", res.Violations[0].Kind)
+}
