@@ -12,10 +12,10 @@ import (
 // committedEntry is an entry known committed: its term and a hash of its
 // data, and the lowest term of a node that knew it committed.
 type committedEntry struct {
-	term     uint64
-	hash     uint64
-	knownAt  uint64
-	knownBy  uint64
+	term    uint64
+	hash    uint64
+	knownAt uint64
+	knownBy uint64
 }
 
 // checker holds what the invariant checks need across events.
