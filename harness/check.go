@@ -59,7 +59,7 @@ func (c *checker) afterProcess(n *simNode) {
 	if !n.up {
 		return
 	}
-	st := n.svc.Node().Status()
+	st := n.svc.Node().BasicStatus()
 	c.checkCommitted(n, st.Commit)
 	if c.newLeader[n.id] {
 		delete(c.newLeader, n.id)

@@ -263,6 +263,6 @@ func (m machine) RoleChanged(ss raft.SoftState) {
 	if ss.Role == raft.Leader || m.s.npending == 0 {
 		return
 	}
-	nle := &raft.NotLeaderError{Leader: ss.Lead, Term: m.s.node.Status().Term}
+	nle := &raft.NotLeaderError{Leader: ss.Lead, Term: m.s.node.BasicStatus().Term}
 	m.s.failAll(fmt.Errorf("%w: %w", ErrOutcomeUnknown, nle))
 }

@@ -77,6 +77,10 @@ func (n *Node) ID() uint64 { return n.raft.ID() }
 // Status returns the core's status.
 func (n *Node) Status() raft.Status { return n.raft.Status() }
 
+// BasicStatus returns the core's state without membership or progress; it
+// does not allocate.
+func (n *Node) BasicStatus() raft.BasicStatus { return n.raft.BasicStatus() }
+
 // Applied returns the index of the last entry applied to the state machine.
 func (n *Node) Applied() uint64 { return n.applied }
 

@@ -57,3 +57,7 @@ func (r *Raft) ReportSnapshot(id uint64, ok bool) { r.c.reportSnapshot(id, ok) }
 
 // Status returns the node's current state.
 func (r *Raft) Status() Status { return r.c.status() }
+
+// BasicStatus returns the node's state without membership or progress; it
+// does not allocate.
+func (r *Raft) BasicStatus() BasicStatus { return r.c.basicStatus() }

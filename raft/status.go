@@ -1,7 +1,7 @@
 package raft
 
-// Status is a read-only view of a node's core.
-type Status struct {
+// BasicStatus is the part of Status that costs no allocation to read.
+type BasicStatus struct {
 	ID        uint64
 	Term      uint64
 	Vote      uint64
@@ -10,6 +10,11 @@ type Status struct {
 	Commit    uint64
 	Applied   uint64
 	LastIndex uint64
+}
+
+// Status is a read-only view of a node's core.
+type Status struct {
+	BasicStatus
 	ConfState ConfState
 	// Progress is the leader's view of each member; nil on other roles.
 	Progress map[uint64]ProgressStatus
@@ -27,17 +32,7 @@ type ProgressStatus struct {
 
 // Status returns the node's current state.
 func (r *core) status() Status {
-	s := Status{
-		ID:        r.id,
-		Term:      r.term,
-		Vote:      r.vote,
-		Role:      r.role,
-		Lead:      r.lead,
-		Commit:    r.log.committed,
-		Applied:   r.log.applied,
-		LastIndex: r.log.lastIndex(),
-		ConfState: r.trk.confState(),
-	}
+	s := Status{BasicStatus: r.basicStatus(), ConfState: r.trk.confState()}
 	if r.role == Leader {
 		s.Progress = make(map[uint64]ProgressStatus, len(r.trk.progress))
 		for id, pr := range r.trk.progress {
@@ -48,4 +43,17 @@ func (r *core) status() Status {
 		}
 	}
 	return s
+}
+
+func (r *core) basicStatus() BasicStatus {
+	return BasicStatus{
+		ID:        r.id,
+		Term:      r.term,
+		Vote:      r.vote,
+		Role:      r.role,
+		Lead:      r.lead,
+		Commit:    r.log.committed,
+		Applied:   r.log.applied,
+		LastIndex: r.log.lastIndex(),
+	}
 }
