@@ -109,7 +109,7 @@ func (o options) check() error {
 	switch {
 	case o.seeds < 1 || o.seeds > seedsMax:
 		return fmt.Errorf("-seeds must be in 1..%d, got %d", seedsMax, o.seeds)
-	case o.seed > math.MaxUint64-(o.seeds-1):
+	case o.replay == "" && o.seed > math.MaxUint64-(o.seeds-1):
 		return fmt.Errorf("-seed %d with -seeds %d runs past the largest seed", o.seed, o.seeds)
 	case o.nodes < 1 || o.nodes > nodesMax:
 		return fmt.Errorf("-nodes must be in 1..%d, got %d", nodesMax, o.nodes)
