@@ -61,3 +61,24 @@ func (r *Raft) Status() Status { return r.c.status() }
 // BasicStatus returns the node's state without membership or progress; it
 // does not allocate.
 func (r *Raft) BasicStatus() BasicStatus { return r.c.basicStatus() }
+
+// ReadIndex asks for a linearizable read with the application's request
+// ID. On the leader, the read joins the next round of heartbeats: once a
+// quorum acknowledges a heartbeat sent after the read arrived, Ready hands
+// out a ReadState with the commit index taken when the round started (not
+// before an entry of the leader's term is committed). On a follower, the
+// request goes to the leader and its answer comes back as a ReadState (a
+// follower read). The read may be served once the applied index reaches
+// ReadState.Index. A node that knows no leader returns a *NotLeaderError.
+// A read that is never answered (the leader lost, a message dropped) must
+// be retried by the application after a timeout.
+func (r *Raft) ReadIndex(requestID uint64) error { return r.c.readIndex(requestID) }
+
+// LeaseRead returns the index at which a read may be served at once, with
+// no message exchanged, while the leader holds its lease: CheckQuorum is
+// on, an entry of its term is committed, no leadership transfer is under
+// way, and a quorum acknowledged a heartbeat sent fewer than the lease's
+// ticks ago (see Config.LeaseDriftBound). The read may be served once the
+// applied index reaches the returned index. Otherwise it returns
+// ErrLeaseNotHeld, ErrLeaseDisabled or a *NotLeaderError.
+func (r *Raft) LeaseRead() (uint64, error) { return r.c.leaseRead() }

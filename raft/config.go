@@ -27,6 +27,9 @@ const (
 	DefaultUncommittedBytesMax = 64 << 20
 	// DefaultEntryBytesMax bounds the data of one proposal.
 	DefaultEntryBytesMax = 1 << 20
+	// DefaultLeaseDriftBound is the clock-rate drift between any two
+	// nodes that lease reads assume: 5%.
+	DefaultLeaseDriftBound = 0.05
 )
 
 // Config configures one node's core. Zero limits take the defaults above.
@@ -71,6 +74,13 @@ type Config struct {
 	UncommittedBytesMax uint64
 	// EntryBytesMax bounds the data of one proposal.
 	EntryBytesMax uint64
+
+	// LeaseDriftBound is the largest relative difference in clock rate
+	// between two nodes that lease reads assume (0.05 means a tick may be
+	// 5% longer or shorter on one node than on another). A larger bound
+	// makes the lease shorter. If real clocks drift more, lease reads can
+	// return stale data. Zero takes DefaultLeaseDriftBound.
+	LeaseDriftBound float64
 
 	// Rand is the source of election jitter. When nil, a source seeded
 	// with ID is used, so a run is still a function of its inputs.
@@ -117,6 +127,12 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.EntryBytesMax > cfg.UncommittedBytesMax {
 		return cfg, fmt.Errorf("%w: EntryBytesMax %d exceeds UncommittedBytesMax %d, so a proposal could never fit",
 			ErrBadConfig, cfg.EntryBytesMax, cfg.UncommittedBytesMax)
+	}
+	if cfg.LeaseDriftBound == 0 {
+		cfg.LeaseDriftBound = DefaultLeaseDriftBound
+	}
+	if cfg.LeaseDriftBound < 0 || cfg.LeaseDriftBound >= 1 {
+		return cfg, fmt.Errorf("%w: LeaseDriftBound %v outside [0, 1)", ErrBadConfig, cfg.LeaseDriftBound)
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewPCG(cfg.ID, 0x7261667463686b))

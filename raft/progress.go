@@ -115,6 +115,9 @@ type Progress struct {
 
 	inflights       *inflights
 	snapshotElapsed int
+	// ackedSeq is the highest heartbeat sequence number the member has
+	// acknowledged in this term.
+	ackedSeq uint64
 	// sentCommit is the highest commit index the member was sent in an
 	// AppendEntriesRequest that it can act on. It tells the leader when an
 	// empty append is worth sending to carry the commit index.

@@ -72,6 +72,16 @@ type core struct {
 	prevHard HardState
 	prevSoft SoftState
 
+	// ticks counts every tick since the node started; the lease is
+	// measured in it.
+	ticks uint64
+	reads readState
+	// quiet is set on a restart: the node refuses votes for an election
+	// timeout, as if it had just heard from a leader, because it may have
+	// acknowledged a leader's heartbeat before it crashed and that leader
+	// may still hold a lease on it.
+	quiet bool
+
 	cfg  Config
 	bugs plant.Bugs
 }
@@ -101,6 +111,7 @@ func newCore(c Config) (*core, error) {
 		trk: newTracker(cs, cfg.InflightMsgsMax, cfg.InflightBytesMax),
 		cfg: cfg,
 	}
+	r.reads.sentTick = make(map[uint64]uint64)
 	if cfg.Bugs != nil {
 		r.bugs = *cfg.Bugs
 	}
@@ -123,6 +134,7 @@ func newCore(c Config) (*core, error) {
 	r.term, r.vote = hs.Term, hs.Vote
 	r.prevHard = r.hardState()
 	r.becomeFollower(r.term, None)
+	r.quiet = cfg.CheckQuorum && !hs.IsEmpty()
 	r.prevSoft = r.softState()
 	r.traceAction("Restart", nil)
 	return r, nil
@@ -147,6 +159,7 @@ func (r *core) send(m Message) {
 }
 
 func (r *core) tick() {
+	r.ticks++
 	if r.role == Leader {
 		r.tickLeader()
 	} else {
@@ -174,6 +187,9 @@ func (r *core) step(m Message) error {
 	case RequestVoteRequest:
 		r.HandleRequestVoteRequest(m)
 		return nil
+	case ReadIndexResponse:
+		r.HandleReadIndexResponse(m)
+		return nil
 	}
 	switch r.role {
 	case Leader:
@@ -191,7 +207,10 @@ func (r *core) step(m Message) error {
 // that merely lost touch with the leader cannot depose it (leader
 // stickiness).
 func (r *core) inLease() bool {
-	return r.cfg.CheckQuorum && r.lead != None && r.electionElapsed < r.cfg.ElectionTicks
+	if r.quiet && r.electionElapsed >= r.cfg.ElectionTicks {
+		r.quiet = false
+	}
+	return r.cfg.CheckQuorum && (r.lead != None || r.quiet) && r.electionElapsed < r.cfg.ElectionTicks
 }
 
 // stepHigherTerm handles the term of a message from a later term. It
@@ -252,6 +271,8 @@ func (r *core) stepLeader(m Message) {
 		r.HandleAppendEntriesResponse(m)
 	case HeartbeatResponse:
 		r.HandleHeartbeatResponse(m)
+	case ReadIndexRequest:
+		r.HandleReadIndexRequest(m)
 	default:
 		// Vote responses of this term from an election already won, and
 		// requests only a leader sends: nothing to do.
@@ -311,8 +332,10 @@ func (r *core) reset(term uint64) {
 	r.trk.resetVotes()
 	r.uncommittedBytes = 0
 	r.appendPending = false
+	r.resetReads()
 	last := r.log.lastIndex()
 	for id, pr := range r.trk.progress {
+		// ackedSeq goes too: a new leadership earns its lease afresh.
 		*pr = Progress{Next: last + 1, inflights: pr.inflights, IsLearner: pr.IsLearner}
 		pr.inflights.reset()
 		if id == r.id {

@@ -34,6 +34,9 @@ type Ready struct {
 	CommittedEntries []Entry
 	// Messages are to be sent once the above is durable.
 	Messages []Message
+	// ReadStates are reads whose index is confirmed: each may be served
+	// once the applied index reaches its Index.
+	ReadStates []ReadState
 }
 
 // MustSync reports whether the Ready holds state that must be synced to
@@ -46,7 +49,8 @@ func (r *core) softState() SoftState { return SoftState{Lead: r.lead, Role: r.ro
 
 // HasReady reports whether Ready would hand out anything.
 func (r *core) hasReady() bool {
-	if r.softState() != r.prevSoft || len(r.msgs) > 0 || r.appendPending {
+	if r.softState() != r.prevSoft || len(r.msgs) > 0 || r.appendPending || len(r.reads.ready) > 0 ||
+		r.canStartReadRound() {
 		return true
 	}
 	if hs := r.hardState(); hs != r.prevHard {
@@ -63,7 +67,9 @@ func (r *core) ready() Ready {
 		Entries:          r.log.unstable,
 		CommittedEntries: r.log.nextCommitted(r.cfg.MsgBytesMax),
 		Messages:         r.msgs,
+		ReadStates:       r.reads.ready,
 	}
+	r.reads.ready = nil
 	if ss := r.softState(); ss != r.prevSoft {
 		rd.SoftState = &ss
 	}

@@ -20,6 +20,7 @@ func (r *core) tickLeader() {
 	r.tickSnapshots()
 	if r.electionElapsed >= r.cfg.ElectionTicks {
 		r.electionElapsed = 0
+		r.pruneSentTicks()
 		if r.cfg.CheckQuorum {
 			r.CheckQuorum()
 			if r.role != Leader {
@@ -100,6 +101,7 @@ func (r *core) flushAppends() {
 		r.bcastAppend()
 	}
 	r.appendPending = false
+	r.maybeStartReadRound()
 }
 
 // AdvanceCommitIndex commits the highest index that a quorum holds, if it
@@ -137,6 +139,11 @@ func (r *core) sendAppends(to uint64) {
 }
 
 func (r *core) bcastHeartbeat() {
+	// Each broadcast has its own sequence number: an acknowledgement of it
+	// confirms every read round started before it, and the lease runs from
+	// when it was sent.
+	r.reads.seq++
+	r.reads.sentTick[r.reads.seq] = r.ticks
 	for _, id := range r.trk.memberIDs() {
 		if id != r.id {
 			r.Heartbeat(id)
@@ -149,7 +156,11 @@ func (r *core) bcastHeartbeat() {
 // commit past the last entry it knows matches the leader.
 func (r *core) Heartbeat(to uint64) {
 	pr := r.trk.progress[to]
-	r.send(Message{Type: HeartbeatRequest, To: to, Commit: min(pr.Match, r.log.committed)})
+	m := Message{Type: HeartbeatRequest, To: to, Commit: min(pr.Match, r.log.committed), Seq: r.reads.seq}
+	if r.bugs.AckReadByClientContext && len(r.reads.rounds) > 0 {
+		m.Context = r.reads.rounds[len(r.reads.rounds)-1].reqs[0].id
+	}
+	r.send(m)
 	r.traceAction("Heartbeat", &r.msgs[len(r.msgs)-1])
 }
 
@@ -296,7 +307,7 @@ func (r *core) HandleHeartbeatRequest(m Message) {
 	// The leader sends at most its Match for us, which we made durable
 	// before acknowledging it; the min guards the commit invariant.
 	r.log.commitTo(min(m.Commit, r.log.lastIndex()))
-	r.send(Message{Type: HeartbeatResponse, To: m.From})
+	r.send(Message{Type: HeartbeatResponse, To: m.From, Seq: m.Seq, Context: m.Context})
 	r.traceAction("HandleHeartbeatRequest", &m)
 }
 
@@ -306,6 +317,8 @@ func (r *core) HandleHeartbeatResponse(m Message) {
 	pr := r.trk.progress[m.From]
 	pr.RecentActive = true
 	pr.ProbeSent = false
+	pr.ackedSeq = max(pr.ackedSeq, m.Seq)
+	r.ackRead(m)
 	// A full window whose messages were lost would never drain: free one
 	// slot so replication resumes. A lost message shows up as a rejection
 	// of the next one, which sends the member back to probe.

@@ -141,6 +141,12 @@ const (
 	// InstallSnapshotRequest carries a snapshot to a follower whose next
 	// entry was compacted away. It is answered by an AppendEntriesResponse.
 	InstallSnapshotRequest
+	// ReadIndexRequest asks the leader for a read index on behalf of a
+	// follower's read. Context is the follower's request ID.
+	ReadIndexRequest
+	// ReadIndexResponse gives a follower the read index (Index) for its
+	// request Context, once the leader confirmed its leadership.
+	ReadIndexResponse
 	messageTypeEnd
 )
 
@@ -154,6 +160,8 @@ var messageTypeNames = [...]string{
 	HeartbeatRequest:       "HeartbeatRequest",
 	HeartbeatResponse:      "HeartbeatResponse",
 	InstallSnapshotRequest: "InstallSnapshotRequest",
+	ReadIndexRequest:       "ReadIndexRequest",
+	ReadIndexResponse:      "ReadIndexResponse",
 }
 
 func (t MessageType) String() string {
@@ -177,6 +185,13 @@ type Message struct {
 	Snapshot   *Snapshot
 	Reject     bool
 	RejectHint uint64
+	// Seq is the leader's heartbeat sequence number, echoed by the
+	// HeartbeatResponse. Read rounds and the lease are confirmed by it,
+	// never by an application's request ID.
+	Seq uint64
+	// Context is an application's read request ID, in ReadIndexRequest and
+	// ReadIndexResponse.
+	Context uint64
 }
 
 func (m Message) String() string {
@@ -190,7 +205,13 @@ func (m Message) String() string {
 		}
 		s += fmt.Sprintf(" index=%d", m.Index)
 	case HeartbeatRequest:
-		s += fmt.Sprintf(" commit=%d", m.Commit)
+		s += fmt.Sprintf(" commit=%d seq=%d", m.Commit, m.Seq)
+	case HeartbeatResponse:
+		s += fmt.Sprintf(" seq=%d", m.Seq)
+	case ReadIndexRequest:
+		s += fmt.Sprintf(" ctx=%d", m.Context)
+	case ReadIndexResponse:
+		s += fmt.Sprintf(" ctx=%d index=%d", m.Context, m.Index)
 	case PreVoteRequest, RequestVoteRequest:
 		s += fmt.Sprintf(" last=%d/%d", m.Index, m.LogTerm)
 	case PreVoteResponse, RequestVoteResponse:
@@ -210,7 +231,7 @@ func (m Message) String() string {
 // isResponse reports whether t answers another message.
 func (t MessageType) isResponse() bool {
 	switch t {
-	case PreVoteResponse, RequestVoteResponse, AppendEntriesResponse, HeartbeatResponse:
+	case PreVoteResponse, RequestVoteResponse, AppendEntriesResponse, HeartbeatResponse, ReadIndexResponse:
 		return true
 	}
 	return false

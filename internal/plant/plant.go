@@ -20,6 +20,15 @@ type Bugs struct {
 	// candidate's log is at least as up to date, so a leader can lack
 	// committed entries.
 	GrantVoteWithoutLogCheck bool
+	// ReadIndexBeforeCommitInTerm takes a read index before the leader has
+	// committed an entry of its term, when its commit index may be behind
+	// what an earlier leader committed.
+	ReadIndexBeforeCommitInTerm bool
+	// AckReadByClientContext confirms read rounds by the application's
+	// request ID echoed in heartbeat responses instead of the leader's own
+	// sequence number, so a delayed or duplicated response from an earlier
+	// round with the same ID confirms a later one.
+	AckReadByClientContext bool
 }
 
 // On reports whether any bug is planted. It is safe on a nil pointer.

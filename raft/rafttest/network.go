@@ -23,6 +23,8 @@ type Node struct {
 	// started; Snapshots counts the snapshots it installed.
 	Applied   []raft.Entry
 	Snapshots []raft.Snapshot
+	// ReadStates are the confirmed reads the node handed out.
+	ReadStates []raft.ReadState
 	// Down is set between Crash and Restart.
 	Down bool
 
@@ -121,6 +123,7 @@ func (nw *Network) Process(id uint64) bool {
 		}
 		nw.Pending = append(nw.Pending, rd.Messages...)
 		nd.Applied = append(nd.Applied, rd.CommittedEntries...)
+		nd.ReadStates = append(nd.ReadStates, rd.ReadStates...)
 		nw.recordApplied(id, rd.CommittedEntries)
 		nd.Advance(rd)
 	}
