@@ -89,7 +89,10 @@ func TestReadIndexWaitsForACommittedEntryOfTheLeadersTerm(t *testing.T) {
 	nw := newLeaderBeforeCommitInTerm(t, nil)
 	require.NoError(t, nw.Nodes[2].ReadIndex(1))
 	var got []raft.ReadState
-	nw.DeliverAllExcept(func(m raft.Message) bool { got = append(got, readStates(nw, 2)...); return m.Type == raft.AppendEntriesRequest })
+	nw.DeliverAllExcept(func(m raft.Message) bool {
+		got = append(got, readStates(nw, 2)...)
+		return m.Type == raft.AppendEntriesRequest
+	})
 	got = append(got, readStates(nw, 2)...)
 	assert.Empty(t, got, "no read index before the no-op commits")
 	// Once the no-op commits, the read is served at or past "x".
@@ -111,7 +114,10 @@ func TestPlantedReadIndexBeforeCommitInTermServesAStaleIndex(t *testing.T) {
 	nw := newLeaderBeforeCommitInTerm(t, &plant.Bugs{ReadIndexBeforeCommitInTerm: true})
 	require.NoError(t, nw.Nodes[2].ReadIndex(1))
 	var got []raft.ReadState
-	nw.DeliverAllExcept(func(m raft.Message) bool { got = append(got, readStates(nw, 2)...); return m.Type == raft.AppendEntriesRequest })
+	nw.DeliverAllExcept(func(m raft.Message) bool {
+		got = append(got, readStates(nw, 2)...)
+		return m.Type == raft.AppendEntriesRequest
+	})
 	got = append(got, readStates(nw, 2)...)
 	require.Len(t, got, 1)
 	assert.Less(t, got[0].Index, uint64(2), "the read index misses the write committed in term 1")
