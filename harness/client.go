@@ -36,9 +36,10 @@ type client struct {
 	target  uint64
 	stopAt  int64
 
-	// The operation in flight.
+	// The operation in flight, and its read mode if it is a Get.
 	op       linearizability.OpID
 	cmd      kv.Command
+	mode     kv.ReadMode
 	attempt  int
 	inFlight bool
 	ops      int
@@ -71,17 +72,32 @@ func (c *client) next() {
 	if c.s.now >= c.stopAt {
 		return
 	}
-	c.begin(c.randomCommand())
+	cmd := c.randomCommand()
+	mode := kv.ReadLog
+	if cmd.Op == kv.OpGet {
+		mode = c.s.cfg.Reads[c.s.clientRand.IntN(len(c.s.cfg.Reads))]
+	}
+	c.beginMode(cmd, mode)
 }
 
-func (c *client) begin(cmd kv.Command) {
-	c.cmd = c.session.Next(cmd)
-	in := toInput(c.cmd)
+func (c *client) begin(cmd kv.Command) { c.beginMode(cmd, kv.ReadLog) }
+
+func (c *client) beginMode(cmd kv.Command, mode kv.ReadMode) {
+	c.mode = mode
+	if mode == kv.ReadLog {
+		// Only commands through the log take a sequence number: the
+		// session counts what the log applies.
+		cmd = c.session.Next(cmd)
+	} else {
+		cmd.Client = c.session.Client()
+	}
+	c.cmd = cmd
+	in := toInput(c.cmd, mode)
 	in.Client = c.id
 	c.op = c.s.rec.Invoke(c.id, in)
 	c.attempt = 0
 	c.ops++
-	c.s.trace.write(traceSim{T: c.s.now, Sim: "invoke", Node: c.target, Detail: fmt.Sprintf("client %d: %s", c.id, c.cmd)})
+	c.s.trace.write(traceSim{T: c.s.now, Sim: "invoke", Node: c.target, Detail: fmt.Sprintf("client %d: %s [%s]", c.id, c.cmd, c.mode)})
 	c.try()
 }
 
@@ -126,9 +142,15 @@ func (c *client) send(op linearizability.OpID, attempt int) {
 	if !n.up || n.paused {
 		return // the request is lost; the timeout retries
 	}
-	_, err := n.svc.Start(c.cmd, func(res kv.Result, err error) {
+	done := func(res kv.Result, err error) {
 		c.s.after(clientLatency, func() { c.answer(op, attempt, res, err) })
-	})
+	}
+	var err error
+	if c.mode == kv.ReadLog {
+		_, err = n.svc.Start(c.cmd, done)
+	} else {
+		err = n.svc.StartRead(c.cmd.Key, c.mode, done)
+	}
 	if err != nil {
 		c.s.after(clientLatency, func() { c.answer(op, attempt, kv.Result{}, err) })
 	}
@@ -152,9 +174,15 @@ func (c *client) answer(op linearizability.OpID, attempt int, res kv.Result, err
 			to = c.otherNode()
 		}
 		c.retry("not leader", to)
-	case errors.Is(err, kv.ErrOutcomeUnknown) || errors.Is(err, kv.ErrTooManyPending):
+	case errors.Is(err, kv.ErrOutcomeUnknown) || errors.Is(err, kv.ErrTooManyPending) || errors.Is(err, kv.ErrReadAborted):
 		if attempt == c.attempt {
 			c.retry(err.Error(), c.otherNode())
+		}
+	case errors.Is(err, raft.ErrLeaseNotHeld):
+		// The leader may earn its lease with its next heartbeat: try it
+		// again.
+		if attempt == c.attempt {
+			c.retry("lease not held", c.target)
 		}
 	default:
 		// The service refused the command itself: a bug in the client or
@@ -194,7 +222,10 @@ func (c *client) complete(res kv.Result) {
 		c.s.violate("client", "client %d: record: %v", c.id, err)
 		return
 	}
-	c.s.trace.write(traceSim{T: c.s.now, Sim: "return", Node: c.target, Detail: fmt.Sprintf("client %d: %s -> %+v", c.id, c.cmd, res)})
+	c.s.trace.write(traceSim{T: c.s.now, Sim: "return", Node: c.target, Detail: fmt.Sprintf("client %d: %s [%s] -> %+v", c.id, c.cmd, c.mode, res)})
+	if c.cmd.Op == kv.OpGet {
+		c.s.reads[string(c.mode)]++
+	}
 	c.finish(true)
 }
 
@@ -216,11 +247,11 @@ func (c *client) otherNode() uint64 {
 	return (c.target-1+uint64(step))%uint64(n) + 1
 }
 
-func toInput(c kv.Command) model.Input {
+func toInput(c kv.Command, mode kv.ReadMode) model.Input {
 	var in model.Input
 	switch c.Op {
 	case kv.OpGet:
-		in = model.Get(c.Key, model.ReadLog)
+		in = model.Get(c.Key, model.ReadMode(mode))
 	case kv.OpPut:
 		in = model.Put(c.Key, c.Value)
 	case kv.OpAppend:

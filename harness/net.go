@@ -125,7 +125,7 @@ func (s *sim) startFault(e Event) func() {
 
 func (s *sim) startNodeFault(e Event) func() {
 	var undo []func()
-	for _, id := range e.Nodes {
+	for i, id := range e.Nodes {
 		n := s.nodes[id-1]
 		switch e.Kind {
 		case FaultCrash:
@@ -135,7 +135,7 @@ func (s *sim) startNodeFault(e Event) func() {
 			s.pause(n, true)
 			undo = append(undo, func() { s.pause(n, false) })
 		case FaultDrift:
-			n.rate = e.Rate
+			n.rate = e.Rates[i]
 			undo = append(undo, func() { n.rate = 1 })
 		}
 	}

@@ -37,7 +37,9 @@ type Result struct {
 	// Messages counts messages sent, dropped and duplicated.
 	Messages, Dropped, Duplicated int
 	// Steps counts the events the simulator ran.
-	Steps   int
+	Steps int
+	// Reads counts the Gets that completed, by read mode.
+	Reads   map[string]int
 	History linearizability.History
 	Check   linearizability.Result
 }
@@ -88,6 +90,7 @@ func newSim(cfg Config, sched Schedule) *sim {
 		clientRand: rand.New(rand.NewPCG(cfg.Seed, 2)),
 		net:        network{cut: map[[2]uint64]int{}},
 		trace:      newTracer(cfg.Trace),
+		reads:      map[string]int{},
 	}
 	s.rec = linearizability.NewRecorder(s)
 	s.checks = newChecker(s)
@@ -144,6 +147,7 @@ func (s *sim) result(res Result, check bool) Result {
 	res.Ops = len(res.History.Ops)
 	res.Messages, res.Dropped, res.Duplicated = s.net.sent, s.net.dropped, s.net.duplicated
 	res.Steps = s.steps
+	res.Reads = s.reads
 	if check {
 		s.checkHistory(&res)
 	}

@@ -28,7 +28,8 @@ const (
 	// FaultReorder adds up to Jitter of random latency to each message,
 	// so later messages overtake earlier ones.
 	FaultReorder = "reorder"
-	// FaultDrift runs Nodes' clocks at Rate times real speed for Duration.
+	// FaultDrift runs each of Nodes' clocks at its rate in Rates (times
+	// real speed) for Duration.
 	FaultDrift = "drift"
 )
 
@@ -63,9 +64,10 @@ type Event struct {
 	Shape string `json:"shape,omitempty"`
 	// Links are the directed links a partition cuts, [from, to].
 	Links [][2]uint64 `json:"links,omitempty"`
-	// Rate is the probability of loss or duplication, or the clock rate of
-	// a drift.
+	// Rate is the probability of loss or duplication.
 	Rate float64 `json:"rate,omitempty"`
+	// Rates are the clock rates of a drift, one per node in Nodes.
+	Rates []float64 `json:"rates,omitempty"`
 	// Jitter is the extra latency of a reorder.
 	Jitter time.Duration `json:"jitter,omitempty"`
 }
@@ -78,7 +80,7 @@ func (e Event) String() string {
 	case FaultCrash, FaultPause:
 		s += fmt.Sprintf(" %v", e.Nodes)
 	case FaultDrift:
-		s += fmt.Sprintf(" %v x%.3f", e.Nodes, e.Rate)
+		s += fmt.Sprintf(" %v x%.3f", e.Nodes, e.Rates)
 	case FaultLoss, FaultDuplicate:
 		s += fmt.Sprintf(" p=%.2f", e.Rate)
 	case FaultReorder:
@@ -144,8 +146,13 @@ func (e Event) validate(n int) error {
 			return fmt.Errorf("rate %v outside [0, 1]", e.Rate)
 		}
 	case FaultDrift:
-		if e.Rate <= 0 || e.Rate > 10 {
-			return fmt.Errorf("clock rate %v outside (0, 10]", e.Rate)
+		if len(e.Rates) != len(e.Nodes) || len(e.Nodes) == 0 {
+			return fmt.Errorf("%d nodes but %d clock rates", len(e.Nodes), len(e.Rates))
+		}
+		for _, r := range e.Rates {
+			if r <= 0 || r > 10 {
+				return fmt.Errorf("clock rate %v outside (0, 10]", r)
+			}
 		}
 	case FaultCrash, FaultPause:
 		if len(e.Nodes) == 0 {
@@ -232,12 +239,18 @@ func fillEvent(c chooser, e *Event, o GenOptions) {
 	case FaultReorder:
 		e.Jitter = time.Duration(1+c.intn("jitter", 20)) * 10 * time.Millisecond
 	case FaultDrift:
-		e.Nodes = []uint64{pick("node")}
-		// A rate in [1-DriftMax, 1+DriftMax], in steps of DriftMax/10.
-		step := c.intn("drift", 21) - 10
-		e.Rate = 1 + o.DriftMax*float64(step)/10
-		if e.Rate <= 0 {
-			e.Rate = 0.01
+		// Clocks drift apart: each node, with even odds, runs at a rate
+		// in [1-DriftMax, 1+DriftMax], in steps of DriftMax/10.
+		for id := uint64(1); id <= uint64(o.Nodes); id++ {
+			if c.intn("drifts", 2) == 0 {
+				continue
+			}
+			step := c.intn("drift", 21) - 10
+			e.Nodes = append(e.Nodes, id)
+			e.Rates = append(e.Rates, max(0.01, 1+o.DriftMax*float64(step)/10))
+		}
+		if len(e.Nodes) == 0 {
+			e.Nodes, e.Rates = []uint64{pick("node")}, []float64{max(0.01, 1-o.DriftMax)}
 		}
 	}
 }

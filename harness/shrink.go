@@ -131,7 +131,7 @@ func ParseFaults(list string) ([]string, error) {
 	var kinds []string
 	for _, k := range strings.Split(list, ",") {
 		k = strings.TrimSpace(k)
-		if err := (Event{Kind: k, Rate: 1, Nodes: []uint64{1}}).validate(1); err != nil {
+		if err := (Event{Kind: k, Rate: 1, Nodes: []uint64{1}, Rates: []float64{1}}).validate(1); err != nil {
 			return nil, err
 		}
 		kinds = append(kinds, k)

@@ -58,8 +58,15 @@ type Config struct {
 	Keys    int
 	// Schedule, when set, replaces the schedule drawn from Seed.
 	Schedule *Schedule
-	// DriftMax bounds generated clock drift (default 0.05).
+	// DriftMax bounds generated clock drift (default 0.05): a drifting
+	// node's clock runs at a rate within [1-DriftMax, 1+DriftMax].
 	DriftMax float64
+	// LeaseDriftBound is the drift every leader assumes for its lease
+	// (raft.Config.LeaseDriftBound; default raft.DefaultLeaseDriftBound).
+	// Lease reads are linearizable only while DriftMax is within it.
+	LeaseDriftBound float64
+	// Reads are the read modes clients use for Gets; nil means all.
+	Reads []kv.ReadMode
 	// Bugs plants bugs in every node's core, to prove the checks fail.
 	Bugs *plant.Bugs
 	// Trace, when set, receives the run's NDJSON trace.
@@ -87,6 +94,18 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DriftMax == 0 {
 		c.DriftMax = 0.05
 	}
+	if c.Reads == nil {
+		c.Reads = kv.ReadModes
+	}
+	if len(c.Reads) == 0 {
+		return c, fmt.Errorf("no read mode")
+	}
+	if c.LeaseDriftBound == 0 {
+		c.LeaseDriftBound = raft.DefaultLeaseDriftBound
+	}
+	if c.DriftMax < 0 || c.DriftMax >= 1 {
+		return c, fmt.Errorf("drift %v outside [0, 1)", c.DriftMax)
+	}
 	if c.CheckTimeout == 0 {
 		c.CheckTimeout = 10 * time.Second
 	}
@@ -99,7 +118,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("clients %d and keys %d must be in 1..100", c.Clients, c.Keys)
 	}
 	for _, k := range c.Faults {
-		if err := (Event{Kind: k, Rate: 1, Nodes: []uint64{1}}).validate(c.Nodes); err != nil {
+		if err := (Event{Kind: k, Rate: 1, Nodes: []uint64{1}, Rates: []float64{1}}).validate(c.Nodes); err != nil {
 			return c, err
 		}
 	}
@@ -150,6 +169,8 @@ type sim struct {
 	violations []Violation
 	steps      int
 	sessions   uint64
+	// reads counts completed Gets by read mode.
+	reads map[string]int
 }
 
 // simNode is one member of the cluster.
@@ -201,15 +222,16 @@ func (s *sim) startNode(n *simNode) error {
 	n.gen++
 	cfg := kv.Config{Node: node.Config{
 		Raft: raft.Config{
-			ID:             n.id,
-			Voters:         s.voters(),
-			ElectionTicks:  ElectionTicks,
-			HeartbeatTicks: HeartbeatTicks,
-			PreVote:        true,
-			CheckQuorum:    true,
-			Rand:           rand.New(rand.NewPCG(s.cfg.Seed, n.id<<16|uint64(n.gen))),
-			Trace:          s.traceHook(n),
-			Bugs:           s.cfg.Bugs,
+			ID:              n.id,
+			Voters:          s.voters(),
+			ElectionTicks:   ElectionTicks,
+			HeartbeatTicks:  HeartbeatTicks,
+			PreVote:         true,
+			CheckQuorum:     true,
+			Rand:            rand.New(rand.NewPCG(s.cfg.Seed, n.id<<16|uint64(n.gen))),
+			Trace:           s.traceHook(n),
+			Bugs:            s.cfg.Bugs,
+			LeaseDriftBound: s.cfg.LeaseDriftBound,
 		},
 		Storage:              n.disk,
 		Transport:            transport{s: s, from: n.id},

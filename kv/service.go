@@ -50,6 +50,9 @@ type Service struct {
 	pendingMax int
 	// malformed counts entries that did not decode and were skipped.
 	malformed int
+	// reads are reads outside the log, by request ID.
+	reads  map[uint64]*waitingRead
+	readID uint64
 }
 
 type sessionKey struct{ client, seq uint64 }
@@ -73,7 +76,8 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.PendingMax == 0 {
 		cfg.PendingMax = DefaultPendingMax
 	}
-	s := &Service{store: NewStore(cfg.SessionsMax), pending: map[sessionKey][]*Pending{}, pendingMax: cfg.PendingMax}
+	s := &Service{store: NewStore(cfg.SessionsMax), pending: map[sessionKey][]*Pending{}, pendingMax: cfg.PendingMax,
+		reads: map[uint64]*waitingRead{}}
 	cfg.Node.StateMachine = machine{s}
 	n, err := node.New(cfg.Node)
 	if err != nil {
@@ -260,6 +264,8 @@ func (m machine) Snapshot() ([]byte, error) { return m.s.store.Snapshot(), nil }
 // hear so at once and can retry elsewhere instead of waiting out a
 // timeout.
 func (m machine) RoleChanged(ss raft.SoftState) {
+	// A read index asked of a leader that is gone may never come.
+	m.s.abortReads(ErrReadAborted)
 	if ss.Role == raft.Leader || m.s.npending == 0 {
 		return
 	}

@@ -42,6 +42,14 @@ type RoleObserver interface {
 	RoleChanged(ss raft.SoftState)
 }
 
+// ReadObserver may be implemented by a StateMachine that serves reads
+// outside the log. After every Ready is applied, Process hands it the reads
+// that Ready confirmed and the index applied so far: a read may be served
+// once applied reaches its ReadState.Index.
+type ReadObserver interface {
+	ReadsReady(reads []raft.ReadState, applied uint64)
+}
+
 // Clock tells a running Node when to tick. The Node reads no wall clock
 // itself: time is only the ticks it is told of.
 type Clock interface {

@@ -138,6 +138,24 @@ func (n *Node) Propose(data ...[]byte) error {
 	return n.raft.Propose(data...)
 }
 
+// ReadIndex asks the core for a linearizable read with the application's
+// request ID; the confirmed read comes back through ReadObserver.
+func (n *Node) ReadIndex(requestID uint64) error {
+	if err := n.check(); err != nil {
+		return err
+	}
+	return n.raft.ReadIndex(requestID)
+}
+
+// LeaseRead returns the index a lease read may be served at once applied,
+// or why the leader holds no lease now (see raft.Raft.LeaseRead).
+func (n *Node) LeaseRead() (uint64, error) {
+	if err := n.check(); err != nil {
+		return 0, err
+	}
+	return n.raft.LeaseRead()
+}
+
 // ReportSnapshot tells the leader whether a snapshot sent to member id
 // arrived. A transport calls it with ok false when an
 // InstallSnapshotRequest could not be sent, so the leader goes back to

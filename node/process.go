@@ -47,6 +47,9 @@ func (n *Node) handleReady(rd raft.Ready) error {
 			o.RoleChanged(*rd.SoftState)
 		}
 	}
+	if o, ok := n.sm.(ReadObserver); ok {
+		o.ReadsReady(rd.ReadStates, n.applied)
+	}
 	return n.maybeSnapshot()
 }
 

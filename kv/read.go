@@ -1,0 +1,147 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/raftcheck/raftcheck/raft"
+)
+
+// ReadMode is how a Get is served. The names are those of model.ReadMode.
+type ReadMode string
+
+const (
+	// ReadLog puts the Get through the log like a write: always
+	// linearizable, and the dearest.
+	ReadLog ReadMode = "log"
+	// ReadIndex asks the leader to confirm its leadership with one
+	// heartbeat round to a quorum, then serves once the read index is
+	// applied.
+	ReadIndex ReadMode = "readindex"
+	// ReadLease serves on the leader with no message while its lease
+	// holds. It is linearizable only while clock drift stays within the
+	// leader's raft.Config.LeaseDriftBound.
+	ReadLease ReadMode = "lease"
+	// ReadFollower serves on any node: a follower asks the leader for a
+	// read index, then serves once it has applied up to it.
+	ReadFollower ReadMode = "follower"
+)
+
+// ReadModes lists the modes.
+var ReadModes = []ReadMode{ReadLog, ReadIndex, ReadLease, ReadFollower}
+
+// ParseReadMode returns the mode named s.
+func ParseReadMode(s string) (ReadMode, error) {
+	m := ReadMode(s)
+	if !slices.Contains(ReadModes, m) {
+		return "", fmt.Errorf("kv: unknown read mode %q (known: log, readindex, lease, follower)", s)
+	}
+	return m, nil
+}
+
+// ErrReadAborted is returned to reads waiting for a read index when the
+// node's leader changes: the index may never come. Retry the read.
+var ErrReadAborted = errors.New("kv: read aborted by a leader change")
+
+// waitingRead is a read outside the log: its key, its read index once
+// known, and who to answer.
+type waitingRead struct {
+	key   string
+	index uint64
+	known bool
+	done  func(Result, error)
+}
+
+// StartRead serves a Get of key in mode, other than ReadLog (use Start
+// with a Get command for that). It returns at once; done is called once,
+// from within a later node.Node.Process, with the value, or for a lease
+// read that can be served at once, before StartRead returns. A mode that
+// cannot be served now returns an error and done is not called: a
+// *raft.NotLeaderError (redirect), raft.ErrLeaseNotHeld (retry, or use
+// another mode), ErrTooManyPending. A read is never answered with a value
+// older than a write that completed before it started.
+func (s *Service) StartRead(key string, mode ReadMode, done func(Result, error)) error {
+	if len(key) == 0 || len(key) > KeyBytesMax {
+		return fmt.Errorf("%w: key of %d bytes", ErrInvalidCommand, len(key))
+	}
+	if s.npending+len(s.reads) >= s.pendingMax {
+		return fmt.Errorf("%w: %d waiting, limit %d", ErrTooManyPending, s.npending+len(s.reads), s.pendingMax)
+	}
+	switch mode {
+	case ReadLease:
+		index, err := s.node.LeaseRead()
+		if err != nil {
+			return fmt.Errorf("kv: lease read of %q: %w", key, err)
+		}
+		if index <= s.node.Applied() {
+			done(s.read(key), nil)
+			return nil
+		}
+		s.readID++
+		s.reads[s.readID] = &waitingRead{key: key, index: index, known: true, done: done}
+		return nil
+	case ReadIndex, ReadFollower:
+		if mode == ReadIndex {
+			if st := s.node.BasicStatus(); st.Role != raft.Leader {
+				return fmt.Errorf("kv: readindex read of %q: %w", key, &raft.NotLeaderError{Leader: st.Lead, Term: st.Term})
+			}
+		}
+		s.readID++
+		if err := s.node.ReadIndex(s.readID); err != nil {
+			return fmt.Errorf("kv: %s read of %q: %w", mode, key, err)
+		}
+		s.reads[s.readID] = &waitingRead{key: key, done: done}
+		return nil
+	}
+	return fmt.Errorf("%w: read mode %q is not served by StartRead", ErrInvalidCommand, mode)
+}
+
+func (s *Service) read(key string) Result {
+	v, ok := s.store.Lookup(key)
+	return Result{Value: v, Found: ok}
+}
+
+// ReadsReady implements node.ReadObserver: reads learn their index, and
+// those whose index is applied are served.
+func (m machine) ReadsReady(reads []raft.ReadState, applied uint64) {
+	s := m.s
+	for _, rs := range reads {
+		if w, ok := s.reads[rs.RequestID]; ok {
+			w.index, w.known = rs.Index, true
+		}
+	}
+	if len(s.reads) == 0 {
+		return
+	}
+	// In request order, so a simulation calls back in the same order on
+	// every run.
+	ids := make([]uint64, 0, len(s.reads))
+	for id, w := range s.reads {
+		if w.known && w.index <= applied {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		w := s.reads[id]
+		delete(s.reads, id)
+		w.done(s.read(w.key), nil)
+	}
+}
+
+// abortReads fails the reads still waiting for their index.
+func (s *Service) abortReads(err error) {
+	ids := make([]uint64, 0, len(s.reads))
+	for id, w := range s.reads {
+		if !w.known {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		w := s.reads[id]
+		delete(s.reads, id)
+		w.done(Result{}, err)
+	}
+}
