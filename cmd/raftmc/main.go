@@ -33,9 +33,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	fmt.Fprintf(stdout, "model: servers=%d values=%d max-term=%d max-log=%d max-messages=%d prevote=%t checkquorum=%t snapshot=%t transfer=%t workers=%d\n",
+	fmt.Fprintf(stdout, "model: servers=%d values=%d max-term=%d max-log=%d max-messages=%d prevote=%t checkquorum=%t snapshot=%t transfer=%t reads=%t workers=%d\n",
 		cfg.Servers, cfg.Values, cfg.MaxTerm, cfg.MaxLogLen, cfg.MaxMessages,
-		cfg.PreVote, cfg.CheckQuorum, cfg.Snapshot, cfg.Transfer, opt.Workers)
+		cfg.PreVote, cfg.CheckQuorum, cfg.Snapshot, cfg.Transfer, cfg.Reads, opt.Workers)
+	if cfg.Reads {
+		fmt.Fprintf(stdout, "time: election-timeout=%d max-clock-drift=%d lease-drift-bound=%d max-time=%d max-reads=%d\n",
+			cfg.ElectionTimeout, cfg.MaxClockDrift, cfg.LeaseDriftBound, cfg.MaxTime, cfg.MaxReads)
+	}
 	if verbose {
 		opt.Progress = func(depth, distinct int) {
 			fmt.Fprintf(stderr, "depth %d: %d distinct states\n", depth, distinct)
@@ -83,6 +87,12 @@ func parseFlags(args []string, stderr io.Writer) (spec.Config, spec.Options, boo
 	fs.BoolVar(&cfg.CheckQuorum, "checkquorum", cfg.CheckQuorum, "CheckQuorumEnabled")
 	fs.BoolVar(&cfg.Snapshot, "snapshot", cfg.Snapshot, "SnapshotEnabled")
 	fs.BoolVar(&cfg.Transfer, "transfer", cfg.Transfer, "TransferEnabled")
+	fs.BoolVar(&cfg.Reads, "reads", cfg.Reads, "ReadsEnabled: ReadIndex, lease reads and real time")
+	fs.IntVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "ElectionTimeout in ticks")
+	fs.IntVar(&cfg.MaxClockDrift, "max-clock-drift", cfg.MaxClockDrift, "MaxClockDrift: the true error of a measured interval")
+	fs.IntVar(&cfg.LeaseDriftBound, "lease-drift-bound", cfg.LeaseDriftBound, "LeaseDriftBound: the drift the lease subtracts")
+	fs.IntVar(&cfg.MaxTime, "max-time", cfg.MaxTime, "bound on real time (MaxTime)")
+	fs.IntVar(&cfg.MaxReads, "max-reads", cfg.MaxReads, "bound on each leader's read rounds (MaxReads)")
 	fs.IntVar(&opt.Workers, "workers", runtime.GOMAXPROCS(0), "worker goroutines")
 	fs.IntVar(&opt.MaxStates, "max-states", 0, "stop after the level that passes this many states (0: no limit)")
 	verbose := fs.Bool("v", false, "print progress per level on stderr")
