@@ -14,7 +14,7 @@ import (
 // Client behaviour, in virtual time.
 const (
 	// clientTimeout is how long a client waits for one attempt.
-	clientTimeout = 1 * time.Second
+	clientTimeout = 300 * time.Millisecond
 	// clientAttemptsMax bounds the attempts of one operation; after it the
 	// outcome is recorded as unknown and the client starts a new session.
 	clientAttemptsMax = 20
@@ -84,6 +84,12 @@ func (c *client) begin(cmd kv.Command) { c.beginMode(cmd, kv.ReadLog) }
 
 func (c *client) beginMode(cmd kv.Command, mode kv.ReadMode) {
 	c.mode = mode
+	// Half the operations start at a node picked at random, as a client
+	// that reconnects would: so some ask a node that still believes it
+	// leads after a newer leader took over.
+	if c.s.clientRand.IntN(2) == 0 {
+		c.target = uint64(1 + c.s.clientRand.IntN(len(c.s.nodes)))
+	}
 	if mode == kv.ReadLog {
 		// Only commands through the log take a sequence number: the
 		// session counts what the log applies.

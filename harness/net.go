@@ -88,6 +88,11 @@ func (s *sim) deliver(m raft.Message) {
 
 // applyFault puts a schedule event in force and schedules its end.
 func (s *sim) applyFault(e Event) {
+	if e.Target == TargetLeader {
+		if lead := s.leader(); lead != 0 {
+			e = e.aimAt(lead, len(s.nodes))
+		}
+	}
 	start, end := s.now, s.now+int64(e.Duration)
 	s.rec.AddFault(linearizability.Fault{Kind: e.Kind, Nodes: e.Nodes, Start: start, End: end, Description: e.String()})
 	s.trace.write(traceSim{T: s.now, Sim: "fault-start", Detail: e.String()})
@@ -144,4 +149,16 @@ func (s *sim) startNodeFault(e Event) func() {
 			u()
 		}
 	}
+}
+
+// leader returns the node that leads the highest term among those up, or
+// 0 if none does.
+func (s *sim) leader() uint64 {
+	var lead, term uint64
+	for _, n := range s.nodes {
+		if n.up && n.leading && n.term >= term {
+			lead, term = n.id, n.term
+		}
+	}
+	return lead
 }

@@ -70,10 +70,21 @@ type Event struct {
 	Rates []float64 `json:"rates,omitempty"`
 	// Jitter is the extra latency of a reorder.
 	Jitter time.Duration `json:"jitter,omitempty"`
+	// Target "leader" aims the fault at whichever node leads when it
+	// starts, as a Jepsen nemesis that targets the leader does: that node
+	// is crashed, paused, isolated, or made the slow clock of a drift.
+	// Empty means the nodes and links named.
+	Target string `json:"target,omitempty"`
 }
+
+// TargetLeader aims an event at the leader of the moment.
+const TargetLeader = "leader"
 
 func (e Event) String() string {
 	s := fmt.Sprintf("%v+%v %s", e.At, e.Duration, e.Kind)
+	if e.Target != "" {
+		s += " @" + e.Target
+	}
 	switch e.Kind {
 	case FaultPartition:
 		s += fmt.Sprintf(" %s %v", e.Shape, e.Links)
@@ -129,6 +140,9 @@ func (e Event) validate(n int) error {
 	}
 	if !slices.Contains(FaultKinds, e.Kind) {
 		return fmt.Errorf("unknown fault kind %q (known: %s)", e.Kind, strings.Join(FaultKinds, ", "))
+	}
+	if e.Target != "" && e.Target != TargetLeader {
+		return fmt.Errorf("unknown target %q", e.Target)
 	}
 	for _, id := range e.Nodes {
 		if id < 1 || id > uint64(n) {
@@ -218,8 +232,15 @@ func generate(c chooser, o GenOptions) Schedule {
 		e := Event{Kind: o.Kinds[c.intn("kind", len(o.Kinds))]}
 		e.At = time.Duration(c.intn("at", slots)) * slot
 		e.Duration = time.Duration(1+c.intn("duration", max(1, slots/4))) * slot
+		if e.Kind == FaultDrift {
+			// Clocks drift for long stretches, not in blips.
+			e.Duration = time.Duration(slots/4+c.intn("drift-duration", max(1, slots-slots/4))) * slot
+		}
 		e.Duration = min(e.Duration, o.Span-e.At)
 		fillEvent(c, &e, o)
+		if targetable(e) && c.intn("target", 2) == 0 {
+			e.Target = TargetLeader
+		}
 		s.Events = append(s.Events, e)
 	}
 	slices.SortStableFunc(s.Events, func(a, b Event) int { return int(a.At - b.At) })
@@ -239,20 +260,72 @@ func fillEvent(c chooser, e *Event, o GenOptions) {
 	case FaultReorder:
 		e.Jitter = time.Duration(1+c.intn("jitter", 20)) * 10 * time.Millisecond
 	case FaultDrift:
-		// Clocks drift apart: each node, with even odds, runs at a rate
-		// in [1-DriftMax, 1+DriftMax], in steps of DriftMax/10.
+		// One node's clock runs slow against the rest, which run fast: the
+		// worst case for a leader's lease when the slow node leads. Rates
+		// are within DriftMax of 1, in steps of DriftMax/10.
+		slow := pick("slow")
 		for id := uint64(1); id <= uint64(o.Nodes); id++ {
-			if c.intn("drifts", 2) == 0 {
-				continue
+			step := 5 + c.intn("drift", 6)
+			rate := 1 + o.DriftMax*float64(step)/10
+			if id == slow {
+				rate = 1 - o.DriftMax*float64(step)/10
 			}
-			step := c.intn("drift", 21) - 10
 			e.Nodes = append(e.Nodes, id)
-			e.Rates = append(e.Rates, max(0.01, 1+o.DriftMax*float64(step)/10))
-		}
-		if len(e.Nodes) == 0 {
-			e.Nodes, e.Rates = []uint64{pick("node")}, []float64{max(0.01, 1-o.DriftMax)}
+			e.Rates = append(e.Rates, max(0.01, rate))
 		}
 	}
+}
+
+// targetable reports whether an event can be aimed at the leader.
+func targetable(e Event) bool {
+	switch e.Kind {
+	case FaultCrash, FaultPause, FaultDrift:
+		return true
+	case FaultPartition:
+		return true
+	}
+	return false
+}
+
+// aimAt returns e with its single node (or the isolated or slow node)
+// replaced by id.
+func (e Event) aimAt(id uint64, n int) Event {
+	switch e.Kind {
+	case FaultCrash, FaultPause:
+		e.Nodes = []uint64{id}
+	case FaultDrift:
+		// The leader gets the slowest rate of the event.
+		slowest := 0
+		for i, r := range e.Rates {
+			if r < e.Rates[slowest] {
+				slowest = i
+			}
+		}
+		e.Rates = append([]float64(nil), e.Rates...)
+		e.Nodes = append([]uint64(nil), e.Nodes...)
+		for i, node := range e.Nodes {
+			if node == id {
+				e.Rates[i], e.Rates[slowest] = e.Rates[slowest], e.Rates[i]
+			}
+		}
+	case FaultPartition:
+		// A partition aimed at the leader cuts it off: alone, or deaf.
+		if e.Shape != ShapeOneWay {
+			e.Shape = ShapeIsolate
+		}
+		var links [][2]uint64
+		for other := uint64(1); other <= uint64(n); other++ {
+			if other == id {
+				continue
+			}
+			links = append(links, [2]uint64{other, id})
+			if e.Shape == ShapeIsolate {
+				links = append(links, [2]uint64{id, other})
+			}
+		}
+		e.Links = links
+	}
+	return e
 }
 
 // partitionLinks returns the directed links a partition of the given

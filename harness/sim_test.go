@@ -12,6 +12,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/raftcheck/raftcheck/internal/plant"
+	"github.com/raftcheck/raftcheck/kv"
+	"github.com/raftcheck/raftcheck/linearizability"
 )
 
 func TestRunWithoutFaultsPasses(t *testing.T) {
@@ -115,4 +117,36 @@ func TestBadScheduleIsRefused(t *testing.T) {
 	res := Run(Config{Seed: 1, Nodes: 3, Schedule: &Schedule{Events: []Event{{Kind: FaultCrash, Nodes: []uint64{7}}}}})
 	require.True(t, res.Failed())
 	assert.Equal(t, "config", res.Violations[0].Kind)
+}
+
+func TestStaleLeaseReadIsFoundWhenDriftExceedsTheBound(t *testing.T) {
+	// The leader's clock may run at half speed while it assumes 1% drift:
+	// its lease outlives the followers' promise not to elect another.
+	for seed := uint64(1); seed <= 120; seed++ {
+		cfg := Config{Seed: seed, Reads: []kv.ReadMode{kv.ReadLease}, DriftMax: 0.5, LeaseDriftBound: 0.01,
+			Faults: []string{FaultDrift, FaultPartition}}
+		res := Run(cfg)
+		if !res.Failed() {
+			continue
+		}
+		require.Equal(t, "linearizability", res.Violations[0].Kind, "%v", res.Violations)
+		assert.Equal(t, linearizability.Illegal, res.Check.Verdict)
+		dir := t.TempDir()
+		require.NoError(t, WriteArtifacts(dir, cfg, res, nil))
+		page, err := os.ReadFile(filepath.Join(dir, "history.html"))
+		require.NoError(t, err)
+		assert.Contains(t, string(page), "[lease]", "the page shows the read mode")
+		t.Logf("seed %d: %v", seed, res.Violations[0])
+		return
+	}
+	t.Fatal("no stale lease read in 120 seeds")
+}
+
+func TestLeaseReadsWithinTheDriftBoundStayLinearizable(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ {
+		res := Run(Config{Seed: seed, Reads: []kv.ReadMode{kv.ReadLease}, DriftMax: 0.05, LeaseDriftBound: 0.05,
+			Faults: []string{FaultDrift, FaultPartition}})
+		require.False(t, res.Failed(), "seed %d: %v", seed, res.Violations)
+		assert.Positive(t, res.Reads["lease"])
+	}
 }
