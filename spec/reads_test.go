@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -57,4 +58,23 @@ func TestReadIndexBeforeACurrentTermCommitBreaksReadLinearizable(t *testing.T) {
 		return true
 	}))
 	requireCounterexample(t, sp, "ReadLinearizable")
+}
+
+// A leader that aborts a transfer gets its lease back, but its
+// TimeoutNowRequest may still be in flight: the transferee then campaigns
+// with mtransfer, which voters grant inside their lease, and wins while the
+// old leader serves lease reads. The model shows it; the core must not
+// serve lease reads for the rest of a term in which it started a transfer
+// (or voters must not grant mtransfer votes inside the lease).
+func TestLeaseReadAfterAnAbortedTransferIsStale(t *testing.T) {
+	cfg := readsConfig(2)
+	cfg.Transfer, cfg.MaxTime = true, 0 // no time needs to pass
+	sp := readsSpec(cfg)
+	withoutActions(sp, "ElectionTimerElapsed", "ServeReadIndex")
+	v := requireCounterexample(t, sp, "ReadLinearizable")
+	var actions []string
+	for _, st := range v.Trace {
+		actions = append(actions, st.Action)
+	}
+	assert.Contains(t, strings.Join(actions, "\n"), "AbortTransfer")
 }

@@ -27,6 +27,7 @@ const (
 	Leader
 )
 
+// String is the TLA+ name of the state.
 func (s ServerState) String() string {
 	switch s {
 	case Follower:
@@ -202,6 +203,7 @@ var msgTypeNames = [...]string{"", "PreVoteRequest", "PreVoteResponse",
 	"AppendEntriesResponse", "HeartbeatRequest", "HeartbeatResponse",
 	"InstallSnapshotRequest", "TimeoutNowRequest"}
 
+// String is the TLA+ name of the message type.
 func (t MsgType) String() string {
 	if int(t) < len(msgTypeNames) && t != 0 {
 		return msgTypeNames[t]
