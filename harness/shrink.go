@@ -80,7 +80,12 @@ func (c rapidChooser) intn(what string, n int) int { return rapid.IntRange(0, n-
 // file.
 func ReplayCommand(cfg Config, scheduleFile string) string {
 	cfg, _ = cfg.withDefaults()
-	return fmt.Sprintf("go run ./cmd/raftsim -replay %s -seed %d -nodes %d -time %v", scheduleFile, cfg.Seed, cfg.Nodes, cfg.Duration)
+	reads := make([]string, len(cfg.Reads))
+	for i, m := range cfg.Reads {
+		reads[i] = string(m)
+	}
+	return fmt.Sprintf("go run ./cmd/raftsim -replay %s -seed %d -nodes %d -time %v -reads %s -drift %v -lease-drift-bound %v",
+		scheduleFile, cfg.Seed, cfg.Nodes, cfg.Duration, strings.Join(reads, ","), cfg.DriftMax, cfg.LeaseDriftBound)
 }
 
 // WriteArtifacts writes what a person needs to audit a run into dir:

@@ -25,6 +25,7 @@ type outcome struct {
 	ops        int
 	virtual    time.Duration
 	faults     map[string]int
+	reads      map[string]int
 	// eventsRun and eventsShrunk count the events of the schedule that ran
 	// and of the schedule the artifacts replay.
 	eventsRun, eventsShrunk int
@@ -39,7 +40,8 @@ type outcome struct {
 
 // config is the harness configuration of one seed of the campaign.
 func (o options) config(seed uint64) harness.Config {
-	return harness.Config{Seed: seed, Nodes: o.nodes, Duration: o.duration, Faults: o.faults}
+	return harness.Config{Seed: seed, Nodes: o.nodes, Duration: o.duration, Faults: o.faults,
+		Reads: o.reads, DriftMax: o.drift, LeaseDriftBound: o.leaseBound}
 }
 
 // campaign runs the seeds of opts's shard, reports each in seed order and
@@ -108,7 +110,7 @@ func (sim simulator) runSeed(opts options, seed uint64) (out outcome) {
 	res := sim.run(cfg)
 	out = outcome{
 		seed: seed, failed: res.Failed(), violations: res.Violations, ops: res.Ops,
-		virtual: res.Virtual, faults: res.Faults, eventsRun: len(res.Schedule.Events),
+		virtual: res.Virtual, faults: res.Faults, reads: res.Reads, eventsRun: len(res.Schedule.Events),
 	}
 	if out.failed {
 		cfg.Trace = nil

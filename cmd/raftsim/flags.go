@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/raftcheck/raftcheck/harness"
+	"github.com/raftcheck/raftcheck/kv"
+	"github.com/raftcheck/raftcheck/raft"
 )
 
 // Defaults and limits of the flags.
@@ -29,6 +31,8 @@ const (
 	shardsMax        = 1 << 16
 	replayBytesMax   = 64 << 20 // a schedule file is a few kilobytes
 	faultsAllKeyword = "all"
+	readsAllKeyword  = "all"
+	driftDefault     = 0.05
 	faultsNoKeyword  = "none"
 )
 
@@ -46,6 +50,11 @@ type options struct {
 	keep     bool
 	json     bool
 	shrink   int
+	// reads are the read modes of clients' Gets; drift the largest clock
+	// drift injected; leaseBound the drift leaders assume for leases.
+	reads      []kv.ReadMode
+	drift      float64
+	leaseBound float64
 }
 
 // shard is a slice of the seed range: index counts from 1 to of.
@@ -58,8 +67,9 @@ func (s shard) String() string { return fmt.Sprintf("%d/%d", s.index, s.of) }
 
 // flagSet declares raftsim's flags on a new set writing to stderr, with
 // their defaults in opts, and returns the text flags for parseArgs to check.
-func flagSet(opts *options, stderr io.Writer) (fs *flag.FlagSet, faults, shardText *string) {
+func flagSet(opts *options, stderr io.Writer) (fs *flag.FlagSet, faults, shardText, reads *string) {
 	fs = flag.NewFlagSet("raftsim", flag.ContinueOnError)
+	reads = fs.String("reads", readsAllKeyword, "comma-separated read `modes` of clients' Gets, or all; modes: log,readindex,lease,follower")
 	fs.SetOutput(stderr)
 	fs.Uint64Var(&opts.seeds, "seeds", seedsDefault, "number of seeds in the campaign")
 	fs.Uint64Var(&opts.seed, "seed", seedFirst, "first seed of the campaign; the seed of a -replay")
@@ -73,18 +83,20 @@ func flagSet(opts *options, stderr io.Writer) (fs *flag.FlagSet, faults, shardTe
 	fs.BoolVar(&opts.keep, "keep", false, "write the artifacts of passing seeds too")
 	fs.BoolVar(&opts.json, "json", false, "print the summary as JSON instead of a table")
 	fs.IntVar(&opts.shrink, "shrink", shrinkDefault, "budget in runs for shrinking a failing schedule; 0 disables")
+	fs.Float64Var(&opts.drift, "drift", driftDefault, "largest clock-rate drift injected, e.g. 0.05 for clocks within 5% of real speed")
+	fs.Float64Var(&opts.leaseBound, "lease-drift-bound", raft.DefaultLeaseDriftBound, "clock drift the leaders assume for lease reads; lease reads are linearizable only when -drift is within it")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: raftsim [flags]\n       raftsim -replay DIR/seed-S/schedule.json -seed S [-nodes N] [-time D]")
 		fs.PrintDefaults()
 	}
-	return fs, faults, shardText
+	return fs, faults, shardText, reads
 }
 
 // parseArgs parses and checks the command line. Every error names the flag
 // and the value at fault.
 func parseArgs(args []string, stderr io.Writer) (options, error) {
 	var opts options
-	fs, faults, shardText := flagSet(&opts, stderr)
+	fs, faults, shardText, reads := flagSet(&opts, stderr)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -96,6 +108,9 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return options{}, err
 	}
 	if opts.shard, err = parseShard(*shardText); err != nil {
+		return options{}, err
+	}
+	if opts.reads, err = parseReads(*reads); err != nil {
 		return options{}, err
 	}
 	if err := opts.check(); err != nil {
@@ -124,6 +139,10 @@ func (o options) check() error {
 		return fmt.Errorf("-shrink must not be negative, got %d", o.shrink)
 	case o.out == "":
 		return fmt.Errorf("-out must name a directory")
+	case o.drift < 0 || o.drift >= 1:
+		return fmt.Errorf("-drift must be in [0, 1), got %v", o.drift)
+	case o.leaseBound <= 0 || o.leaseBound >= 1:
+		return fmt.Errorf("-lease-drift-bound must be in (0, 1), got %v", o.leaseBound)
 	}
 	return nil
 }
@@ -154,6 +173,25 @@ func parseFaults(text string) ([]string, error) {
 	return slices.DeleteFunc(slices.Clone(harness.FaultKinds), func(k string) bool {
 		return !slices.Contains(kinds, k)
 	}), nil
+}
+
+// parseReads reads the -reads list: read modes separated by commas, or
+// "all".
+func parseReads(text string) ([]kv.ReadMode, error) {
+	if strings.TrimSpace(text) == readsAllKeyword {
+		return slices.Clone(kv.ReadModes), nil
+	}
+	var modes []kv.ReadMode
+	for _, m := range strings.Split(text, ",") {
+		mode, err := kv.ParseReadMode(strings.TrimSpace(m))
+		if err != nil {
+			return nil, fmt.Errorf("-reads: %w", err)
+		}
+		if !slices.Contains(modes, mode) {
+			modes = append(modes, mode)
+		}
+	}
+	return modes, nil
 }
 
 // parseShard reads -shard i/n, where 1 <= i <= n.

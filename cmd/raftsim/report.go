@@ -25,6 +25,7 @@ type tally struct {
 	virtual               time.Duration
 	violations            int
 	faultsByKind          map[string]int
+	readsByMode           map[string]int
 	violationsByKind      map[string]int
 	failures              []outcome
 	artifactErrors        int
@@ -43,6 +44,9 @@ func (t *tally) add(out outcome) {
 	t.virtual += out.virtual
 	for kind, n := range out.faults {
 		t.faultsByKind[kind] += n
+	}
+	for mode, n := range out.reads {
+		t.readsByMode[mode] += n
 	}
 	for _, v := range out.violations {
 		t.violations++
@@ -79,7 +83,7 @@ func (sim simulator) newReporter(opts options, stdout, stderr io.Writer, total i
 	r := &reporter{
 		opts: opts, total: total, human: human, stdout: stdout, stderr: stderr,
 		bar: sim.terminal(human), now: sim.now, start: sim.now(),
-		t: tally{faultsByKind: make(map[string]int), violationsByKind: make(map[string]int)},
+		t: tally{faultsByKind: make(map[string]int), readsByMode: make(map[string]int), violationsByKind: make(map[string]int)},
 	}
 	if opts.json && r.bar {
 		// The bar shares standard error with the messages; keep it simple.

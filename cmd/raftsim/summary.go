@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/raftcheck/raftcheck/kv"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +24,9 @@ func writeTable(w io.Writer, opts options, t tally, wall time.Duration) {
 	row("virtual time", "%.1f s", t.virtual.Seconds())
 	row("wall time", "%.2f s", wall.Seconds())
 	row("speed", "%.0f x real time", speed(t.virtual, wall))
+	for _, mode := range kindsInOrder(t.readsByMode) {
+		row("reads "+mode, "%d", t.readsByMode[mode])
+	}
 	for _, kind := range kindsInOrder(t.faultsByKind) {
 		row("fault "+kind, "%d", t.faultsByKind[kind])
 	}
@@ -83,6 +88,10 @@ type jsonSummary struct {
 	Violations       int            `json:"violations"`
 	ViolationsByKind map[string]int `json:"violations_by_kind"`
 	FaultsByKind     map[string]int `json:"faults_by_kind"`
+	ReadsByMode      map[string]int `json:"reads_by_mode"`
+	Reads            []string       `json:"reads_enabled"`
+	Drift            float64        `json:"drift"`
+	LeaseDriftBound  float64        `json:"lease_drift_bound"`
 	VirtualSeconds   float64        `json:"virtual_seconds"`
 	WallSeconds      float64        `json:"wall_seconds"`
 	SpeedXRealTime   float64        `json:"speed_x_real_time"`
@@ -116,6 +125,7 @@ func writeJSON(w io.Writer, opts options, t tally, wall time.Duration) error {
 		VirtualPerRun: opts.duration.String(), FaultsEnabled: opts.faults,
 		Seeds: t.seeds, Passed: t.passed, Failed: t.failed, Ops: t.ops,
 		Violations: t.violations, ViolationsByKind: t.violationsByKind, FaultsByKind: t.faultsByKind,
+		ReadsByMode: t.readsByMode, Reads: readNames(opts.reads), Drift: opts.drift, LeaseDriftBound: opts.leaseBound,
 		VirtualSeconds: t.virtual.Seconds(), WallSeconds: wall.Seconds(), SpeedXRealTime: speed(t.virtual, wall),
 		ArtifactErrors: t.artifactErrors, Failures: []jsonFailure{},
 	}
@@ -136,4 +146,12 @@ func writeJSON(w io.Writer, opts options, t tally, wall time.Duration) error {
 		return fmt.Errorf("encode summary: %w", err)
 	}
 	return nil
+}
+
+func readNames(modes []kv.ReadMode) []string {
+	names := make([]string, len(modes))
+	for i, m := range modes {
+		names[i] = string(m)
+	}
+	return names
 }
