@@ -691,7 +691,10 @@ CommittedInTerm(i) ==
     commitIndex[i] > 0 /\ TermAt(i, commitIndex[i]) = currentTerm[i]
 
 \* Every entry committed so far (the longest committed prefix anywhere): a
-\* read that begins now must return a state that includes all of it.
+\* read that begins now must return a state that includes all of it. Under
+\* SYMMETRY, CHOOSE may pick different servers in symmetric states; by
+\* StateMachineSafety all servers with the largest commit index hold the
+\* same prefix, so the value does not depend on the choice.
 CommittedLog ==
     LET k == CHOOSE k \in Server : \A x \in Server : commitIndex[k] >= commitIndex[x]
     IN SubSeq(log[k], 1, commitIndex[k])
