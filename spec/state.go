@@ -198,15 +198,14 @@ const (
 	TimeoutNowRequest
 )
 
-var msgTypeNames = [...]string{"", "PreVoteRequest", "PreVoteResponse",
-	"RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
-	"AppendEntriesResponse", "HeartbeatRequest", "HeartbeatResponse",
-	"InstallSnapshotRequest", "TimeoutNowRequest"}
-
 // String is the TLA+ name of the message type.
 func (t MsgType) String() string {
-	if int(t) < len(msgTypeNames) && t != 0 {
-		return msgTypeNames[t]
+	names := [...]string{"", "PreVoteRequest", "PreVoteResponse",
+		"RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
+		"AppendEntriesResponse", "HeartbeatRequest", "HeartbeatResponse",
+		"InstallSnapshotRequest", "TimeoutNowRequest"}
+	if int(t) < len(names) && t != 0 {
+		return names[t]
 	}
 	return fmt.Sprintf("MsgType(%d)", uint8(t))
 }
