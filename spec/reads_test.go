@@ -80,3 +80,24 @@ func TestLeaseReadAfterAnAbortedTransferIsStale(t *testing.T) {
 	}
 	assert.Contains(t, strings.Join(actions, "\n"), "AbortTransfer")
 }
+
+// A read round must be confirmed by acknowledgements of heartbeats sent
+// after the read began; an acknowledgement of an older heartbeat may
+// predate a rival's election. This is why rounds carry the leader's own
+// sequence number.
+func TestCountingAcksOfEarlierRoundsBreaksReadLinearizable(t *testing.T) {
+	cfg := readsConfig(0)
+	cfg.CheckQuorum, cfg.MaxTime = false, 0 // no lease, no time: ReadIndex alone
+	sp := New(cfg)
+	withoutActions(sp, "Restart", "DuplicateMessage", "CheckQuorum")
+	sp.ReplaceAction("HandleHeartbeatResponse", ReceiveAction("", func(sp *Spec, s *State, i, j int, m Message, t *State) bool {
+		if !sp.HandleHeartbeatResponse(s, i, j, m, t) {
+			return false
+		}
+		if m.Term == s.CurrentTerm[i] && s.State[i] == Leader && s.ReadSeq[i] > 0 {
+			t.ReadAcks[i] = s.ReadAcks[i].With(j) // BUG: m.Seq not compared with the round
+		}
+		return true
+	}))
+	requireCounterexample(t, sp, "ReadLinearizable")
+}

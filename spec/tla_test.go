@@ -226,3 +226,26 @@ func TestRaftTLADefinesEveryOperatorBeforeUse(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryModelConfigAssignsEveryConstant is a check TLC would otherwise
+// make at start-up: each config assigns exactly the CONSTANTS of Raft.tla.
+func TestEveryModelConfigAssignsEveryConstant(t *testing.T) {
+	m := readTLA(t, "../tla/Raft.tla")
+	start := strings.Index(m.text, "CONSTANTS")
+	require.GreaterOrEqual(t, start, 0)
+	end := strings.Index(m.text[start:], "\n\n")
+	declared := identRe.FindAllString(m.text[start+len("CONSTANTS"):start+end], -1)
+	require.Contains(t, declared, "Server")
+	paths, err := filepath.Glob("../tla/MC*.cfg")
+	require.NoError(t, err)
+	for _, path := range paths {
+		var assigned []string
+		for _, line := range strings.Split(mustRead(t, path), "\n") {
+			line = strings.TrimSpace(strings.Split(line, `\*`)[0])
+			if name, _, ok := strings.Cut(line, "="); ok {
+				assigned = append(assigned, strings.TrimSpace(name))
+			}
+		}
+		assert.ElementsMatch(t, declared, assigned, path)
+	}
+}
