@@ -184,11 +184,12 @@ func (c *client) answer(op linearizability.OpID, attempt int, res kv.Result, err
 		if attempt == c.attempt {
 			c.retry(err.Error(), c.otherNode())
 		}
-	case errors.Is(err, raft.ErrLeaseNotHeld):
-		// The leader may earn its lease with its next heartbeat: try it
-		// again.
+	case errors.Is(err, raft.ErrLeaseNotHeld) || errors.Is(err, raft.ErrTransferInProgress) ||
+		errors.Is(err, raft.ErrProposalDropped):
+		// The leader may earn its lease with its next heartbeat, finish
+		// or abandon its transfer, or commit what it holds: try it again.
 		if attempt == c.attempt {
-			c.retry("lease not held", c.target)
+			c.retry(err.Error(), c.target)
 		}
 	default:
 		// The service refused the command itself: a bug in the client or

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/raftcheck/raftcheck/linearizability"
@@ -142,6 +143,8 @@ func (s *sim) startNodeFault(e Event) func() {
 		case FaultDrift:
 			n.rate = e.Rates[i]
 			undo = append(undo, func() { n.rate = 1 })
+		case FaultTransfer:
+			s.transfer(id)
 		}
 	}
 	return func() {
@@ -161,4 +164,24 @@ func (s *sim) leader() uint64 {
 		}
 	}
 	return lead
+}
+
+// transfer asks the leader, if any, to hand leadership to id, or to the
+// node after it if id leads. A refusal (a transfer already under way, the
+// target unknown) is part of the test, not a failure of it.
+func (s *sim) transfer(id uint64) {
+	lead := s.leader()
+	if lead == 0 {
+		return
+	}
+	if id == lead {
+		id = id%uint64(len(s.nodes)) + 1
+	}
+	n := s.nodes[lead-1]
+	if n.paused || id == lead {
+		return
+	}
+	err := n.svc.Node().TransferLeadership(id)
+	s.trace.write(traceSim{T: s.now, Sim: "transfer", Node: lead, Detail: fmt.Sprintf("to %d: %v", id, err)})
+	s.process(n, nil)
 }

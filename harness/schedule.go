@@ -28,13 +28,16 @@ const (
 	// FaultReorder adds up to Jitter of random latency to each message,
 	// so later messages overtake earlier ones.
 	FaultReorder = "reorder"
+	// FaultTransfer asks the leader of the moment to hand leadership to
+	// Nodes[0] (or, if that is the leader, to the next node).
+	FaultTransfer = "transfer"
 	// FaultDrift runs each of Nodes' clocks at its rate in Rates (times
 	// real speed) for Duration.
 	FaultDrift = "drift"
 )
 
 // FaultKinds lists every kind the simulator implements, in a fixed order.
-var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift}
+var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift, FaultTransfer}
 
 // Partition shapes.
 const (
@@ -168,7 +171,7 @@ func (e Event) validate(n int) error {
 				return fmt.Errorf("clock rate %v outside (0, 10]", r)
 			}
 		}
-	case FaultCrash, FaultPause:
+	case FaultCrash, FaultPause, FaultTransfer:
 		if len(e.Nodes) == 0 {
 			return fmt.Errorf("no node")
 		}
@@ -255,6 +258,9 @@ func fillEvent(c chooser, e *Event, o GenOptions) {
 		e.Links = partitionLinks(c, e.Shape, o.Nodes)
 	case FaultCrash, FaultPause:
 		e.Nodes = []uint64{pick("node")}
+	case FaultTransfer:
+		e.Nodes = []uint64{pick("node")}
+		e.Duration = 0
 	case FaultLoss, FaultDuplicate:
 		e.Rate = float64(1+c.intn("rate", 5)) / 10
 	case FaultReorder:

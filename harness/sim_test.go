@@ -150,3 +150,11 @@ func TestLeaseReadsWithinTheDriftBoundStayLinearizable(t *testing.T) {
 		assert.Positive(t, res.Reads["lease"])
 	}
 }
+
+func TestTransfersHandLeadershipOverSafely(t *testing.T) {
+	var trace bytes.Buffer
+	res := Run(Config{Seed: 2, Faults: []string{FaultTransfer, FaultPartition}, Trace: &trace})
+	require.False(t, res.Failed(), "%v", res.Violations)
+	assert.Positive(t, res.Faults[FaultTransfer])
+	assert.Contains(t, trace.String(), `"name":"HandleTimeoutNowRequest"`, "a transferee campaigned")
+}

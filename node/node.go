@@ -156,6 +156,15 @@ func (n *Node) LeaseRead() (uint64, error) {
 	return n.raft.LeaseRead()
 }
 
+// TransferLeadership hands leadership to member to (see
+// raft.Raft.TransferLeadership).
+func (n *Node) TransferLeadership(to uint64) error {
+	if err := n.check(); err != nil {
+		return err
+	}
+	return n.raft.TransferLeadership(to)
+}
+
 // ReportSnapshot tells the leader whether a snapshot sent to member id
 // arrived. A transport calls it with ok false when an
 // InstallSnapshotRequest could not be sent, so the leader goes back to

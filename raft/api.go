@@ -82,3 +82,10 @@ func (r *Raft) ReadIndex(requestID uint64) error { return r.c.readIndex(requestI
 // applied index reaches the returned index. Otherwise it returns
 // ErrLeaseNotHeld, ErrLeaseDisabled or a *NotLeaderError.
 func (r *Raft) LeaseRead() (uint64, error) { return r.c.leaseRead() }
+
+// TransferLeadership hands leadership to member to: the leader stops
+// taking proposals (they return ErrTransferInProgress), brings to up to
+// date, and tells it to campaign at once. The transfer is abandoned after
+// an election timeout. A target that is unknown, a learner, or this node
+// is refused with an error wrapping ErrTransferRefused.
+func (r *Raft) TransferLeadership(to uint64) error { return r.c.transferLeadership(to) }

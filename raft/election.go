@@ -60,7 +60,7 @@ func (r *core) campaign(t MessageType, term uint64) {
 		if id == r.id {
 			continue
 		}
-		r.send(Message{Type: t, To: id, Term: term, Index: lastIndex, LogTerm: lastTerm})
+		r.send(Message{Type: t, To: id, Term: term, Index: lastIndex, LogTerm: lastTerm, Transfer: r.transferCampaign})
 	}
 }
 

@@ -76,6 +76,12 @@ type core struct {
 	// measured in it.
 	ticks uint64
 	reads readState
+	// leadTransferee is the member a leadership transfer hands over to,
+	// or None. While it is set the leader takes no proposals and holds no
+	// lease.
+	leadTransferee uint64
+	// transferCampaign marks the campaign of a TimeoutNowRequest.
+	transferCampaign bool
 	// quiet is set on a restart: the node refuses votes for an election
 	// timeout, as if it had just heard from a leader, because it may have
 	// acknowledged a leader's heartbeat before it crashed and that leader
@@ -218,7 +224,7 @@ func (r *core) inLease() bool {
 func (r *core) stepHigherTerm(m Message) bool {
 	switch m.Type {
 	case PreVoteRequest, RequestVoteRequest:
-		if r.inLease() {
+		if r.inLease() && !m.Transfer {
 			// Refuse without raising our term: a node that was cut off
 			// and kept timing out must not depose a live leader.
 			r.send(Message{Type: voteResponseType(m.Type), To: m.From, Reject: true})
@@ -303,6 +309,8 @@ func (r *core) stepFollower(m Message) {
 		r.HandleHeartbeatRequest(m)
 	case InstallSnapshotRequest:
 		r.HandleInstallSnapshotRequest(m)
+	case TimeoutNowRequest:
+		r.HandleTimeoutNowRequest(m)
 	default:
 		r.traceAction("DropStaleMessage", &m)
 	}
@@ -332,6 +340,7 @@ func (r *core) reset(term uint64) {
 	r.trk.resetVotes()
 	r.uncommittedBytes = 0
 	r.appendPending = false
+	r.leadTransferee = None
 	r.resetReads()
 	last := r.log.lastIndex()
 	for id, pr := range r.trk.progress {

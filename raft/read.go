@@ -170,7 +170,9 @@ func (r *core) leaseRead() (uint64, error) {
 		return 0, ErrLeaseDisabled
 	case r.role != Leader:
 		return 0, &NotLeaderError{Leader: r.lead, Term: r.term}
-	case !r.committedInTerm():
+	case !r.committedInTerm() || r.leadTransferee != None:
+		// During a transfer the transferee may win at once, without
+		// waiting out anyone's election timeout: there is no lease.
 		return 0, ErrLeaseNotHeld
 	}
 	start, ok := r.leaseStart()

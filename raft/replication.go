@@ -21,6 +21,7 @@ func (r *core) tickLeader() {
 	if r.electionElapsed >= r.cfg.ElectionTicks {
 		r.electionElapsed = 0
 		r.pruneSentTicks()
+		r.abortTransfer()
 		if r.cfg.CheckQuorum {
 			r.CheckQuorum()
 			if r.role != Leader {
@@ -57,6 +58,10 @@ func (r *core) CheckQuorum() {
 func (r *core) propose(data ...[]byte) error {
 	if r.role != Leader {
 		return &NotLeaderError{Leader: r.lead, Term: r.term}
+	}
+	if r.leadTransferee != None {
+		// New entries would keep the transferee behind for ever.
+		return fmt.Errorf("%w: to %d", ErrTransferInProgress, r.leadTransferee)
 	}
 	var bytes uint64
 	for _, d := range data {
@@ -277,6 +282,7 @@ func (r *core) HandleAppendEntriesResponse(m Message) {
 		r.bcastAppend()
 	}
 	r.sendAppends(m.From)
+	r.maybeSendTimeoutNow(m.From)
 }
 
 // nextAfterRejection finds where to retry from the follower's hint: past

@@ -147,6 +147,9 @@ const (
 	// ReadIndexResponse gives a follower the read index (Index) for its
 	// request Context, once the leader confirmed its leadership.
 	ReadIndexResponse
+	// TimeoutNowRequest tells the target of a leadership transfer, which
+	// holds the leader's whole log, to campaign at once.
+	TimeoutNowRequest
 	messageTypeEnd
 )
 
@@ -162,6 +165,7 @@ var messageTypeNames = [...]string{
 	InstallSnapshotRequest: "InstallSnapshotRequest",
 	ReadIndexRequest:       "ReadIndexRequest",
 	ReadIndexResponse:      "ReadIndexResponse",
+	TimeoutNowRequest:      "TimeoutNowRequest",
 }
 
 func (t MessageType) String() string {
@@ -192,6 +196,10 @@ type Message struct {
 	// Context is an application's read request ID, in ReadIndexRequest and
 	// ReadIndexResponse.
 	Context uint64
+	// Transfer marks the RequestVoteRequest of a leadership transfer's
+	// campaign: voters grant it even while they heard from the leader
+	// recently, since that leader asked for it.
+	Transfer bool
 }
 
 func (m Message) String() string {
