@@ -42,7 +42,7 @@ func TestLastLineSaysWhatRan(t *testing.T) {
 func TestSummaryTableCountsFaultsAndViolationsByKind(t *testing.T) {
 	out := newFake(2, 3).invoke(t, "-seeds", "4")
 	for _, row := range []string{
-		"seeds  ", "4 (1..4, 5 nodes, 30s each, faults partition,crash,pause,loss,duplicate,reorder,drift)",
+		"seeds  ", "4 (1..4, 5 nodes, 30s each, faults " + strings.Join(harness.FaultKinds, ",") + ")",
 		"passed ", "failed ", "2 (seeds 2, 3)", "ops ", "40\n", "virtual time", "120.0 s",
 		"wall time", "speed ", "x real time",
 		"fault crash", "violations ", "violation election-safety", "violation linearizability",
