@@ -145,3 +145,15 @@ func (s *Service) abortReads(err error) {
 		w.done(Result{}, err)
 	}
 }
+
+// TransferLeadership asks this node, which must lead, to hand leadership
+// to node to. Bad input is refused with an error: this node is not the
+// leader (a *raft.NotLeaderError), the target is unknown, a learner or
+// this node (raft.ErrTransferRefused), or a transfer is already under way
+// (raft.ErrTransferInProgress). Proposals are refused until it is done.
+func (s *Service) TransferLeadership(to uint64) error {
+	if err := s.node.TransferLeadership(to); err != nil {
+		return fmt.Errorf("kv: transfer leadership to %d: %w", to, err)
+	}
+	return nil
+}
