@@ -63,8 +63,9 @@ type Stats struct {
 	ConnsLost uint64
 }
 
-// New starts a Transport: it listens and accepts at once, and dials a peer
-// when there is something to send to it. Close it when done.
+// New starts a Transport: it listens and accepts at once, and dials every
+// peer, so that the first message finds a connection ready. Close it when
+// done.
 func New(cfg Config) (*Transport, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
