@@ -1,0 +1,118 @@
+package transport
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftcheck/raftcheck/raft"
+)
+
+// testCA is a certificate authority made for one test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &testCA{cert: cert, key: key, pool: pool}
+}
+
+// issue makes a certificate for a node on 127.0.0.1, good for both ends of
+// a connection.
+func (ca *testCA) issue(t *testing.T, name string, serial int64) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// mutualTLS is the config of a node that presents cert and trusts ca, as
+// client and as server.
+func mutualTLS(ca *testCA, cert *tls.Certificate) *tls.Config {
+	c := &tls.Config{
+		RootCAs:    ca.pool,
+		ClientCAs:  ca.pool,
+		ClientAuth: tls.RequireAndVerifyClientCert,
+		MinVersion: tls.VersionTLS13,
+	}
+	if cert != nil {
+		c.Certificates = []tls.Certificate{*cert}
+	}
+	return c
+}
+
+func TestMutualTLSRefusesPeerWithoutValidClientCert(t *testing.T) {
+	checkNoGoroutineLeak(t)
+	ca, rogue := newTestCA(t, "cluster CA"), newTestCA(t, "rogue CA")
+	certA, certB, certRogue := ca.issue(t, "node 1", 2), ca.issue(t, "node 2", 3), rogue.issue(t, "node 4", 2)
+	withTLS := func(c *tls.Config) func(*Config) { return func(cfg *Config) { cfg.TLS = c } }
+
+	a := newNode(t, 7, 1, withTLS(mutualTLS(ca, &certA)))
+	b := newNode(t, 7, 2, withTLS(mutualTLS(ca, &certB)))
+	noCert := newNode(t, 7, 3, withTLS(mutualTLS(ca, nil)))
+	// The rogue trusts our CA, so only its client certificate is wrong.
+	rogueCfg := mutualTLS(ca, &certRogue)
+	imposter := newNode(t, 7, 4, withTLS(rogueCfg))
+	connectAll(a, b, noCert, imposter)
+
+	got := deliver(t, a, b, raft.Message{Type: raft.HeartbeatRequest, Seq: 1, Commit: 3})
+	assert.Equal(t, uint64(3), got.Commit)
+
+	noCert.Send([]raft.Message{{Type: raft.HeartbeatRequest, From: 3, To: 2}})
+	imposter.Send([]raft.Message{{Type: raft.HeartbeatRequest, From: 4, To: 2}})
+	eventually(t, "both refused", func() bool { return b.log.count("tls handshake") >= 2 })
+	assert.True(t, noCert.log.has("peer 2"), "the dialer logs its failure too")
+
+	// Plain TCP to a TLS transport is refused as well.
+	c, err := net.Dial("tcp", b.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(waitMax)))
+	_, err = c.Write(appendHello(nil, hello{ClusterID: 7, From: 1, To: 2}))
+	require.NoError(t, err)
+	requireClosedByPeer(t, c)
+
+	_, ok := b.rec.find(func(m raft.Message) bool { return m.From == 3 || m.From == 4 })
+	assert.False(t, ok, "a message got through without a valid client certificate")
+}
