@@ -21,6 +21,10 @@ func (w *WAL) recover() error {
 			return err
 		}
 	}
+	if off := w.log.offset(); off < w.gapEnd {
+		return fmt.Errorf("%w: entries (%d, %d] were in deleted segments and no compact point covers them",
+			ErrCorrupt, off, w.gapEnd)
+	}
 	w.compactDurable, w.refsDurable = w.compact, len(w.refs)
 	return w.loadSnapshot()
 }
@@ -135,24 +139,40 @@ func (w *WAL) replayHeader(h header, seq uint64, first bool) error {
 		return fmt.Errorf("header of segment %d found in segment %d", h.seq, seq)
 	}
 	if first {
-		// The entries between the compact point and the last entry, if
-		// any, were in deleted segments; a durable compact point covered
-		// them, and its record follows or is h.compact. Until then the
-		// last entry stands for the compacted prefix.
 		w.hs = h.hs
-		w.log = newMemLog(h.last)
-		w.compact = h.last.index
+		w.startGap(h)
+		w.snap.Metadata.Index, w.snap.Metadata.Term = h.snap.index, h.snap.term
 		if h.snap.index > 0 {
 			w.refs = append(w.refs, h.snap)
 		}
 		return nil
 	}
 	want := w.header(seq)
-	want.compact = h.compact // the log's own dummy may differ while a gap is replayed
 	if h != want {
 		return fmt.Errorf("header %+v disagrees with the replayed log %+v", h, want)
 	}
 	return nil
+}
+
+// startGap starts the log from the first kept segment's header h. The
+// entries after h.compact up to h.last were in deleted segments. That is
+// safe only because a durable compact point at or past h.last allowed the
+// deletion, and its record is replayed later (or is h.compact itself).
+// Until then placeholders stand for those entries, so that entry records
+// that replace some of them truncate the log just as they did when
+// written. The terms of the placeholders are unknown, but for the last;
+// recover checks that none survives the replay.
+func (w *WAL) startGap(h header) {
+	w.log = newMemLog(h.compact)
+	w.compact = h.compact.index
+	w.gapEnd = h.last.index
+	for i := h.compact.index + 1; i <= h.last.index; i++ {
+		e := raft.Entry{Index: i}
+		if i == h.last.index {
+			e.Term = h.last.term
+		}
+		w.log.ents = append(w.log.ents, e)
+	}
 }
 
 func (w *WAL) replayEntry(e raft.Entry) error {

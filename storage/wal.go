@@ -92,6 +92,9 @@ type WAL struct {
 	// compact is the highest compact point written; compactDurable the
 	// highest synced. Segments wholly at or below compactDurable go.
 	compact, compactDurable uint64
+	// gapEnd is the last entry that replay knew only from a header; see
+	// startGap.
+	gapEnd uint64
 
 	active *segmentWriter
 	// sealed are the closed segments, oldest first.
