@@ -136,6 +136,12 @@ func TestQueueFullDropsAreCounted(t *testing.T) {
 		c.SnapshotDropped = func(uint64) { snapshots++ }
 	})
 	a.AddPeer(2, ln.Addr().String())
+	select {
+	case c := <-accepted:
+		defer c.Close()
+	case <-time.After(waitMax):
+		t.Fatal("sender never dialed")
+	}
 	msgs := make([]raft.Message, sent)
 	for i := range msgs {
 		msgs[i] = raft.Message{Type: raft.InstallSnapshotRequest, From: 1, To: 2, Snapshot: &raft.Snapshot{}}
@@ -144,11 +150,6 @@ func TestQueueFullDropsAreCounted(t *testing.T) {
 	assert.Equal(t, uint64(sent-queueLen), a.Stats().DroppedQueueFull)
 	assert.Equal(t, sent-queueLen, snapshots, "each dropped snapshot is reported")
 	require.NoError(t, a.Close())
-	select {
-	case c := <-accepted:
-		c.Close()
-	case <-time.After(waitMax):
-	}
 }
 
 func TestSlowPeerGetsBackpressureNotUnboundedMemory(t *testing.T) {
