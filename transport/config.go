@@ -58,6 +58,11 @@ type Config struct {
 	// Certificates, RootCAs, ClientCAs and ClientAuth to
 	// tls.RequireAndVerifyClientCert: the same config serves both ends.
 	TLS *tls.Config
+	// VerifyPeer, if set with TLS, is called on both ends of a connection
+	// once the hello names the peer, with the peer's TLS state; an error
+	// refuses the connection. Without it, any certificate the CA signed may
+	// claim any node ID: use it to bind certificates to IDs.
+	VerifyPeer func(id uint64, state tls.ConnectionState) error
 	// Logf, if set, receives the reasons connections are refused or lost.
 	Logf func(format string, args ...any)
 

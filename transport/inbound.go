@@ -40,6 +40,18 @@ func checkHello(h hello, clusterID, id uint64, known func(uint64) bool) error {
 	return nil
 }
 
+// verifyPeer runs Config.VerifyPeer on a TLS connection to or from id.
+func verifyPeer(cfg *Config, id uint64, conn net.Conn) error {
+	tc, ok := conn.(*tls.Conn)
+	if !ok || cfg.VerifyPeer == nil {
+		return nil
+	}
+	if err := cfg.VerifyPeer(id, tc.ConnectionState()); err != nil {
+		return fmt.Errorf("peer %d failed verification: %w", id, err)
+	}
+	return nil
+}
+
 func (t *Transport) acceptLoop() {
 	defer t.wg.Done()
 	for {
@@ -145,6 +157,9 @@ func (t *Transport) acceptHandshake(raw net.Conn) (from uint64, conn net.Conn, e
 		return 0, nil, err
 	}
 	if err := checkHello(h, t.cfg.ClusterID, t.cfg.ID, t.isPeer); err != nil {
+		return 0, nil, err
+	}
+	if err := verifyPeer(&t.cfg, h.From, conn); err != nil {
 		return 0, nil, err
 	}
 	answer := hello{ClusterID: t.cfg.ClusterID, From: t.cfg.ID, To: h.From}

@@ -197,7 +197,10 @@ func (p *peer) hello(conn net.Conn) error {
 	if err != nil {
 		return err
 	}
-	return checkHello(h, cfg.ClusterID, cfg.ID, func(id uint64) bool { return id == p.id })
+	if err := checkHello(h, cfg.ClusterID, cfg.ID, func(id uint64) bool { return id == p.id }); err != nil {
+		return err
+	}
+	return verifyPeer(cfg, p.id, conn)
 }
 
 // stream writes queued messages to conn until it fails or the peer stops.

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"testing"
@@ -115,4 +116,29 @@ func TestMutualTLSRefusesPeerWithoutValidClientCert(t *testing.T) {
 
 	_, ok := b.rec.find(func(m raft.Message) bool { return m.From == 3 || m.From == 4 })
 	assert.False(t, ok, "a message got through without a valid client certificate")
+}
+
+func TestVerifyPeerBindsCertificatesToNodeIDs(t *testing.T) {
+	checkNoGoroutineLeak(t)
+	ca := newTestCA(t, "cluster CA")
+	// Each certificate names its node; VerifyPeer holds the name to the ID
+	// the hello claims.
+	verify := func(id uint64, cs tls.ConnectionState) error {
+		if want := fmt.Sprintf("node %d", id); cs.PeerCertificates[0].Subject.CommonName != want {
+			return fmt.Errorf("certificate of %q, want %q", cs.PeerCertificates[0].Subject.CommonName, want)
+		}
+		return nil
+	}
+	certA, certB := ca.issue(t, "node 1", 2), ca.issue(t, "node 2", 3)
+	stolen := ca.issue(t, "node 1", 4) // node 3 presents node 1's name
+	with := func(cert *tls.Certificate) func(*Config) {
+		return func(c *Config) { c.TLS = mutualTLS(ca, cert); c.VerifyPeer = verify }
+	}
+	a, b, c := newNode(t, 7, 1, with(&certA)), newNode(t, 7, 2, with(&certB)), newNode(t, 7, 3, with(&stolen))
+	connectAll(a, b, c)
+	deliver(t, a, b, raft.Message{Type: raft.HeartbeatRequest, Seq: 1})
+	c.Send([]raft.Message{{Type: raft.HeartbeatRequest, From: 3, To: 2}})
+	eventually(t, "refusal logged", func() bool { return b.log.has("peer 3 failed verification") })
+	_, ok := b.rec.find(func(m raft.Message) bool { return m.From == 3 })
+	assert.False(t, ok)
 }
