@@ -185,3 +185,39 @@ func TestTruncatedSnapshotFileIsDetected(t *testing.T) {
 	require.ErrorIs(t, err, ErrCorrupt)
 	assert.Contains(t, err.Error(), "checksum")
 }
+
+// A crash while a segment is created can leave it empty; it is the last
+// one, and Open removes it. An empty segment before the last is damage.
+func TestEmptySegmentIsRemovedOnlyIfLast(t *testing.T) {
+	dir, seg := writeFive(t)
+	empty := filepath.Join(dir, segmentName(2))
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	w := open(t, dir, Options{})
+	assert.Len(t, allEntries(t, w), 5)
+	require.NoError(t, w.Close())
+
+	d := copyDir(t, dir)
+	require.NoError(t, os.WriteFile(filepath.Join(d, filepath.Base(seg)), nil, 0o644))
+	_, err := Open(d, Options{})
+	require.ErrorIs(t, err, ErrCorrupt)
+	assert.Contains(t, err.Error(), "without a header")
+}
+
+// Unsynced writes may be lost, but never those before the last Sync: a
+// segment cut back to its size at the last Sync opens with the synced
+// state.
+func TestCrashLosesOnlyWritesAfterTheLastSync(t *testing.T) {
+	dir := t.TempDir()
+	w := open(t, dir, Options{})
+	require.NoError(t, w.Append(ents(1, 3, 1)))
+	require.NoError(t, w.Sync())
+	seg := filepath.Join(dir, segmentName(w.active.seq))
+	synced := fileSize(t, seg)
+	require.NoError(t, w.Append(ents(4, 6, 1)))
+	require.NoError(t, w.Close())
+	require.NoError(t, os.Truncate(seg, synced+5)) // a partial write after the Sync
+	w = open(t, dir, Options{})
+	defer w.Close()
+	assert.Equal(t, ents(1, 3, 1), allEntries(t, w))
+	assert.Equal(t, synced, w.Recovery().TornOffset)
+}

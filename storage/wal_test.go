@@ -171,3 +171,13 @@ func TestClosedStorageRefusesWrites(t *testing.T) {
 	assert.ErrorIs(t, w.Sync(), ErrClosed)
 	assert.ErrorIs(t, w.Close(), ErrClosed)
 }
+
+func TestSnapshotBelowTheCompactPointIsRefused(t *testing.T) {
+	w := open(t, t.TempDir(), Options{})
+	defer w.Close()
+	require.NoError(t, w.Append(ents(1, 10, 1)))
+	require.NoError(t, w.Compact(8))
+	err := w.ApplySnapshot(raft.Snapshot{Metadata: raft.SnapshotMetadata{Index: 7, Term: 1}})
+	require.ErrorIs(t, err, raft.ErrSnapshotOutOfDate)
+	assert.Equal(t, ents(9, 10, 1), allEntries(t, w))
+}

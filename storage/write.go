@@ -55,7 +55,8 @@ func (w *WAL) SetHardState(hs raft.HardState) error {
 }
 
 // ApplySnapshot implements node.Storage: the snapshot from the leader
-// replaces the whole log. The snapshot file is durable when it returns;
+// replaces the whole log. Unlike raft.MemoryStorage it also refuses a
+// snapshot below the compact point, with raft.ErrSnapshotOutOfDate. The snapshot file is durable when it returns;
 // the record that makes it current is durable after Sync.
 func (w *WAL) ApplySnapshot(snap raft.Snapshot) error {
 	w.mu.Lock()
@@ -63,8 +64,11 @@ func (w *WAL) ApplySnapshot(snap raft.Snapshot) error {
 	if w.closed {
 		return ErrClosed
 	}
-	if snap.Metadata.Index <= w.snap.Metadata.Index {
-		return raft.ErrSnapshotOutOfDate
+	// The compact point never moves back: segment deletion and replay
+	// rely on entries at or below it never being written again.
+	if snap.Metadata.Index <= w.snap.Metadata.Index || snap.Metadata.Index < w.log.offset() {
+		return fmt.Errorf("apply snapshot at %d (held snapshot %d, compacted to %d): %w",
+			snap.Metadata.Index, w.snap.Metadata.Index, w.log.offset(), raft.ErrSnapshotOutOfDate)
 	}
 	r := ref{snap.Metadata.Index, snap.Metadata.Term}
 	if err := w.saveSnapshot(snap, true); err != nil {
