@@ -32,6 +32,11 @@ var ErrRecordTooLarge = errors.New("record too large")
 // ErrClosed is returned by every call after Close.
 var ErrClosed = errors.New("storage closed")
 
+// ErrFailed is wrapped by every error after a write or fsync failed: the
+// WAL refuses all later calls, as it cannot know what reached the disk.
+// Reopen it to recover.
+var ErrFailed = errors.New("storage failed")
+
 // Options configures a WAL. The zero value takes the defaults.
 type Options struct {
 	// SegmentBytesMax is the size at which a segment is rotated. A record
@@ -41,6 +46,9 @@ type Options struct {
 	RecordBytesMax int
 	// Logf, if set, is told of repairs made by Open.
 	Logf func(format string, args ...any)
+
+	// syncFile, if set, replaces (*os.File).Sync: tests inject failures.
+	syncFile func(*os.File) error
 }
 
 func (o Options) withDefaults() Options {
@@ -103,6 +111,8 @@ type WAL struct {
 	recovery Recovery
 	stats    Stats
 	closed   bool
+	// failed is the sticky error of a failed write; see fail.
+	failed error
 }
 
 type sealedSegment struct{ seq, maxIndex uint64 }
@@ -196,7 +206,10 @@ func (w *WAL) Close() error {
 	if w.closed {
 		return ErrClosed
 	}
-	err := w.sync()
+	err := w.failed
+	if err == nil {
+		err = w.sync()
+	}
 	if cerr := w.active.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close storage: %w", cerr)
 	}
@@ -206,6 +219,9 @@ func (w *WAL) Close() error {
 
 func (w *WAL) fsync(f *os.File) error {
 	w.stats.Fsyncs++
+	if w.opts.syncFile != nil {
+		return w.opts.syncFile(f)
+	}
 	return f.Sync()
 }
 

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"errors"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -180,4 +182,36 @@ func TestSnapshotBelowTheCompactPointIsRefused(t *testing.T) {
 	err := w.ApplySnapshot(raft.Snapshot{Metadata: raft.SnapshotMetadata{Index: 7, Term: 1}})
 	require.ErrorIs(t, err, raft.ErrSnapshotOutOfDate)
 	assert.Equal(t, ents(9, 10, 1), allEntries(t, w))
+}
+
+// After a failed fsync the kernel may have dropped the data, so a later
+// Sync must not report success; reopening recovers what is on disk.
+func TestFailedFsyncIsSticky(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	errDisk := errors.New("disk on fire")
+	opts := Options{syncFile: func(f *os.File) error {
+		if fail {
+			return errDisk
+		}
+		return f.Sync()
+	}}
+	w := open(t, dir, opts)
+	require.NoError(t, w.Append(ents(1, 3, 1)))
+	require.NoError(t, w.Sync())
+	require.NoError(t, w.Append(ents(4, 6, 1)))
+	fail = true
+	err := w.Sync()
+	require.ErrorIs(t, err, ErrFailed)
+	require.ErrorIs(t, err, errDisk)
+	fail = false
+	assert.ErrorIs(t, w.Sync(), ErrFailed)
+	assert.ErrorIs(t, w.Append(ents(7, 7, 1)), ErrFailed)
+	assert.ErrorIs(t, w.Close(), ErrFailed)
+
+	w = open(t, dir, Options{})
+	defer w.Close()
+	got := allEntries(t, w)
+	require.GreaterOrEqual(t, len(got), 3, "what was synced survives")
+	assert.Equal(t, ents(1, 3, 1), got[:3])
 }

@@ -13,8 +13,8 @@ import (
 func (w *WAL) Append(entries []raft.Entry) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.usable(); err != nil {
+		return err
 	}
 	ents, err := w.log.live(entries)
 	if err != nil {
@@ -44,8 +44,8 @@ func (w *WAL) Append(entries []raft.Entry) error {
 func (w *WAL) SetHardState(hs raft.HardState) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.usable(); err != nil {
+		return err
 	}
 	if err := w.writeRecord(frame(recHardState, encodeHardState(hs))); err != nil {
 		return fmt.Errorf("set hard state: %w", err)
@@ -61,8 +61,8 @@ func (w *WAL) SetHardState(hs raft.HardState) error {
 func (w *WAL) ApplySnapshot(snap raft.Snapshot) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.usable(); err != nil {
+		return err
 	}
 	// The compact point never moves back: segment deletion and replay
 	// rely on entries at or below it never being written again.
@@ -83,8 +83,8 @@ func (w *WAL) ApplySnapshot(snap raft.Snapshot) error {
 func (w *WAL) CreateSnapshot(i uint64, cs raft.ConfState, data []byte) (raft.Snapshot, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return raft.Snapshot{}, ErrClosed
+	if err := w.usable(); err != nil {
+		return raft.Snapshot{}, err
 	}
 	if i <= w.snap.Metadata.Index {
 		return raft.Snapshot{}, raft.ErrSnapshotOutOfDate
@@ -108,7 +108,7 @@ func (w *WAL) CreateSnapshot(i uint64, cs raft.ConfState, data []byte) (raft.Sna
 func (w *WAL) saveSnapshot(snap raft.Snapshot, reset bool) error {
 	r := ref{snap.Metadata.Index, snap.Metadata.Term}
 	if err := w.writeSnapshot(snap); err != nil {
-		return err
+		return w.fail(err)
 	}
 	if err := w.writeRecord(frame(recSnapshot, encodeSnapshotRecord(snapshotRecord{ref: r, reset: reset}))); err != nil {
 		return err
@@ -124,8 +124,8 @@ func (w *WAL) saveSnapshot(snap raft.Snapshot, reset bool) error {
 func (w *WAL) Compact(i uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.usable(); err != nil {
+		return err
 	}
 	if i <= w.log.offset() {
 		return raft.ErrCompacted
@@ -148,8 +148,8 @@ func (w *WAL) Compact(i uint64) error {
 func (w *WAL) Sync() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.usable(); err != nil {
+		return err
 	}
 	return w.sync()
 }
@@ -159,15 +159,37 @@ func (w *WAL) sync() error {
 		return nil
 	}
 	if err := w.active.flush(); err != nil {
-		return err
+		return w.fail(err)
 	}
 	if err := w.fsync(w.active.f); err != nil {
-		return fmt.Errorf("sync %s: %w", w.active.f.Name(), err)
+		return w.fail(fmt.Errorf("sync %s: %w", w.active.f.Name(), err))
 	}
 	w.active.dirty = false
 	w.compactDurable = w.compact
 	w.refsDurable = len(w.refs)
-	return w.purge()
+	return w.fail(w.purge())
+}
+
+// fail makes an I/O error sticky. After a failed write or fsync the
+// kernel may have dropped the dirty pages, and a later fsync that
+// succeeds would not bring them back; so no later call may report
+// success. Open recovers from the files.
+func (w *WAL) fail(err error) error {
+	if err != nil && w.failed == nil {
+		w.failed = fmt.Errorf("%w: %w", ErrFailed, err)
+	}
+	if err != nil {
+		return w.failed
+	}
+	return nil
+}
+
+// usable returns why no call may go ahead, or nil.
+func (w *WAL) usable() error {
+	if w.closed {
+		return ErrClosed
+	}
+	return w.failed
 }
 
 // writeRecord buffers rec in the active segment, rotating first if rec
@@ -175,10 +197,10 @@ func (w *WAL) sync() error {
 func (w *WAL) writeRecord(rec []byte) error {
 	if w.active.size+int64(len(rec)) > w.opts.SegmentBytesMax && w.active.records > 1 {
 		if err := w.rotate(); err != nil {
-			return err
+			return w.fail(err)
 		}
 	}
-	return w.active.write(rec)
+	return w.fail(w.active.write(rec))
 }
 
 // rotate seals the active segment and starts the next. The sealed segment
