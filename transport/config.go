@@ -64,6 +64,7 @@ type Config struct {
 	// claim any node ID: use it to bind certificates to IDs.
 	VerifyPeer func(id uint64, state tls.ConnectionState) error
 	// Logf, if set, receives the reasons connections are refused or lost.
+	// It is called from many goroutines at once.
 	Logf func(format string, args ...any)
 
 	// FrameBytesMax limits a frame's body, both sent and received.
@@ -76,7 +77,9 @@ type Config struct {
 	RedialDelayMin, RedialDelayMax time.Duration
 	// HandshakeTimeout bounds the TLS and hello exchange of a connection.
 	HandshakeTimeout time.Duration
-	// WriteTimeout bounds one flush to a peer.
+	// WriteTimeout bounds one flush to a peer, after which the connection
+	// is taken as stuck and redialed. It must cover writing the largest
+	// frame (a snapshot) at the slowest link speed expected.
 	WriteTimeout time.Duration
 	// HandshakesPendingMax bounds inbound connections in their handshake;
 	// more are closed at once.
