@@ -32,6 +32,9 @@ var ErrRecordTooLarge = errors.New("record too large")
 // ErrClosed is returned by every call after Close.
 var ErrClosed = errors.New("storage closed")
 
+// ErrLocked is returned by Open when another WAL holds the directory.
+var ErrLocked = errors.New("storage directory in use")
+
 // ErrFailed is wrapped by every error after a write or fsync failed: the
 // WAL refuses all later calls, as it cannot know what reached the disk.
 // Reopen it to recover.
@@ -113,6 +116,8 @@ type WAL struct {
 	closed   bool
 	// failed is the sticky error of a failed write; see fail.
 	failed error
+	// lock holds the directory's lock until Close.
+	lock *os.File
 }
 
 type sealedSegment struct{ seq, maxIndex uint64 }
@@ -123,14 +128,26 @@ func Open(dir string, opts Options) (*WAL, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
-	w := &WAL{dir: dir, opts: opts.withDefaults(), log: newMemLog(ref{})}
-	if err := w.recover(); err != nil {
-		return nil, fmt.Errorf("open storage %s: %w", dir, err)
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
 	}
-	if err := w.startSegment(); err != nil {
+	w := &WAL{dir: dir, opts: opts.withDefaults(), log: newMemLog(ref{}), lock: lock}
+	err = w.recover()
+	if err == nil {
+		err = w.startSegment()
+	}
+	if err != nil {
+		w.unlock()
 		return nil, fmt.Errorf("open storage %s: %w", dir, err)
 	}
 	return w, nil
+}
+
+func (w *WAL) unlock() {
+	if w.lock != nil {
+		w.lock.Close() // closing the file releases the flock
+	}
 }
 
 // Recovery returns what Open found and repaired.
@@ -214,6 +231,7 @@ func (w *WAL) Close() error {
 		err = fmt.Errorf("close storage: %w", cerr)
 	}
 	w.closed = true
+	w.unlock()
 	return err
 }
 

@@ -215,3 +215,13 @@ func TestFailedFsyncIsSticky(t *testing.T) {
 	require.GreaterOrEqual(t, len(got), 3, "what was synced survives")
 	assert.Equal(t, ents(1, 3, 1), got[:3])
 }
+
+func TestSecondOpenOfADirectoryIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	w := open(t, dir, Options{})
+	_, err := Open(dir, Options{})
+	require.ErrorIs(t, err, ErrLocked)
+	require.NoError(t, w.Close())
+	w = open(t, dir, Options{})
+	require.NoError(t, w.Close())
+}
