@@ -148,6 +148,8 @@ func DefaultActions() []Action {
 		ServerAction("ReadIndex", (*Spec).ReadIndex),
 		ServerAction("ServeReadIndex", (*Spec).ServeReadIndex),
 		ServerAction("LeaseRead", (*Spec).LeaseRead),
+		PairAction("ForwardReadIndex", (*Spec).ForwardReadIndex),
+		ServerAction("ServeFollowerRead", (*Spec).ServeFollowerRead),
 		ReceiveAction("UpdateTerm", (*Spec).UpdateTerm),
 		ReceiveAction("HandlePreVoteRequest", (*Spec).HandlePreVoteRequest),
 		ReceiveAction("HandlePreVoteResponse", (*Spec).HandlePreVoteResponse),
@@ -159,6 +161,8 @@ func DefaultActions() []Action {
 		ReceiveAction("HandleHeartbeatResponse", (*Spec).HandleHeartbeatResponse),
 		ReceiveAction("HandleInstallSnapshotRequest", (*Spec).HandleInstallSnapshotRequest),
 		ReceiveAction("HandleTimeoutNowRequest", (*Spec).HandleTimeoutNowRequest),
+		ReceiveAction("HandleReadIndexRequest", (*Spec).HandleReadIndexRequest),
+		ReceiveAction("HandleReadIndexResponse", (*Spec).HandleReadIndexResponse),
 		MessageAction("DropMessage", (*Spec).DropMessage),
 		MessageAction("DuplicateMessage", (*Spec).DuplicateMessage),
 	}

@@ -76,6 +76,10 @@ func permute(s State, perm []int, n int) State {
 		t.RoundStart[p] = s.RoundStart[i]
 		t.ReadAcks[p] = permuteSet(s.ReadAcks[i], perm, n)
 		t.PendingRead[p] = s.PendingRead[i]
+		if f := s.PendingRead[i].From; f != 0 {
+			t.PendingRead[p].From = uint8(perm[f-1]) + 1
+		}
+		t.FollowerRead[p] = s.FollowerRead[i]
 		t.LeadTransferee[p] = Nil
 		if s.LeadTransferee[i] != Nil {
 			t.LeadTransferee[p] = int8(perm[s.LeadTransferee[i]])

@@ -9,10 +9,10 @@ import (
 // localKeyLen is the size of the part of a server's encoding that does not
 // name other servers: term, role, lease flag, commit, snapshot, log, timer
 // and read round.
-const localKeyLen = 13 + 4*MaxLogCap
+const localKeyLen = 16 + 6*MaxLogCap
 
 // msgKeyLen is the size of the encoding of one bag element.
-const msgKeyLen = 18 + 2*MaxLogCap
+const msgKeyLen = 20 + 2*MaxLogCap
 
 type localKey [localKeyLen]byte
 type msgKey [msgKeyLen]byte
@@ -56,6 +56,11 @@ func (e *encoder) localKey(s *State, i int) localKey {
 	r[3] = s.PendingRead[i].Index
 	r[4] = s.PendingRead[i].Required.n
 	putLog(r[5:], &s.PendingRead[i].Required)
+	f := r[5+2*MaxLogCap:]
+	f[0] = s.FollowerRead[i].Index
+	f[1] = byte(s.FollowerRead[i].Phase)
+	f[2] = s.FollowerRead[i].Required.n
+	putLog(f[3:], &s.FollowerRead[i].Required)
 	return k
 }
 
@@ -154,7 +159,11 @@ func (e *encoder) encode(s *State, b []byte) []byte {
 		if s.LeadTransferee[old] != Nil {
 			lt = rename[s.LeadTransferee[old]]
 		}
-		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]), lt, mapSet(s.ReadAcks[old]))
+		from := byte(0)
+		if f := s.PendingRead[old].From; f != 0 {
+			from = rename[f-1] + 1
+		}
+		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]), lt, mapSet(s.ReadAcks[old]), from)
 		for _, peer := range e.order {
 			b = append(b, s.NextIndex[old][peer], s.MatchIndex[old][peer])
 		}
@@ -194,10 +203,8 @@ func encodeMessage(m *Message, count uint8, rename *[MaxServers]byte) msgKey {
 	k[15] = count
 	k[16] = boolByte(m.Transfer)
 	k[17] = m.Seq
-	for x := 0; x < int(m.Entries.n); x++ {
-		k[18+2*x] = m.Entries.e[x].Term
-		k[19+2*x] = m.Entries.e[x].Value
-	}
+	k[18] = m.Index
+	putLog(k[20:], &m.Entries)
 	return k
 }
 

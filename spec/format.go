@@ -47,6 +47,9 @@ func (m Message) String() string {
 		add("mseq", m.Seq)
 	case HeartbeatResponse:
 		add("mseq", m.Seq)
+	case ReadIndexResponse:
+		add("msuccess", strings.ToUpper(fmt.Sprint(m.Success)))
+		add("mindex", m.Index)
 	case InstallSnapshotRequest:
 		add("msnapshotIndex", m.SnapshotIndex)
 		add("msnapshotTerm", m.SnapshotTerm)
@@ -114,7 +117,16 @@ func (s *State) Variables(n int) [][2]string {
 		{"readAcks", perServer(func(i int) string { return s.ReadAcks[i].format(n) })},
 		{"pendingRead", perServer(func(i int) string {
 			p := s.PendingRead[i]
-			return fmt.Sprintf("[index |-> %d, required |-> %v]", p.Index, p.Required)
+			from := "Nil"
+			if p.From != 0 {
+				from = server(p.From - 1)
+			}
+			return fmt.Sprintf("[index |-> %d, required |-> %v, from |-> %s]", p.Index, p.Required, from)
+		})},
+		{"followerRead", perServer(func(i int) string {
+			r := s.FollowerRead[i]
+			phase := [...]string{"None", "Waiting", "Ready"}[r.Phase]
+			return fmt.Sprintf("[index |-> %d, required |-> %v, phase |-> %q]", r.Index, r.Required, phase)
 		})},
 		{"lastRead", fmt.Sprintf("[served |-> %v, required |-> %v]", s.LastRead.Served, s.LastRead.Required)},
 		{"messages", "<<" + strings.Join(msgs, ",\n      ") + ">>"},

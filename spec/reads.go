@@ -58,16 +58,88 @@ func (sp *Spec) ReadIndex(s *State, i int, t *State) bool {
 	return true
 }
 
-// ServeReadIndex is ServeReadIndex(i): the round is confirmed and the read
-// index applied, so the read is served.
+// ServeReadIndex is ServeReadIndex(i): the round is confirmed, so the
+// leader serves its own read (its read index is applied) or answers the
+// follower that forwarded it.
 func (sp *Spec) ServeReadIndex(s *State, i int, t *State) bool {
 	p := s.PendingRead[i]
 	if s.State[i] != Leader || p == (PendingRead{}) || !sp.IsQuorum(s.ReadAcks[i]) || s.CommitIndex[i] < p.Index {
 		return false
 	}
 	*t = *s
-	t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(p.Index)), Required: p.Required}
+	if p.From == 0 {
+		t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(p.Index)), Required: p.Required}
+	} else {
+		t.send(Message{Type: ReadIndexResponse, Term: s.CurrentTerm[i], Success: true, Index: p.Index,
+			Source: uint8(i), Dest: p.From - 1})
+	}
 	t.PendingRead[i] = PendingRead{}
+	return true
+}
+
+// ForwardReadIndex is ForwardReadIndex(i, j): a follower forwards a read to
+// the server it takes for the leader; what the read must include is fixed
+// now, when it begins.
+func (sp *Spec) ForwardReadIndex(s *State, i, j int, t *State) bool {
+	if !sp.Config.Reads || s.State[i] != Follower || i == j || s.FollowerRead[i] != (FollowerRead{}) {
+		return false
+	}
+	*t = *s
+	t.FollowerRead[i] = FollowerRead{Required: sp.CommittedLog(s), Phase: ReadWaiting}
+	t.send(Message{Type: ReadIndexRequest, Term: s.CurrentTerm[i], Source: uint8(i), Dest: uint8(j)})
+	return true
+}
+
+// ServeFollowerRead is ServeFollowerRead(i): the follower serves its read
+// once it has applied the leader's read index (having the entries is not
+// enough: they must be committed).
+func (sp *Spec) ServeFollowerRead(s *State, i int, t *State) bool {
+	r := s.FollowerRead[i]
+	if r.Phase != ReadReady || s.CommitIndex[i] < r.Index {
+		return false
+	}
+	*t = *s
+	t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(r.Index)), Required: r.Required}
+	t.FollowerRead[i] = FollowerRead{}
+	return true
+}
+
+// HandleReadIndexRequest is HandleReadIndexRequest(i, j, m): a leader of
+// the request's term, with an entry of its term committed and no read
+// pending, starts a round for the follower; any other server rejects, and
+// the follower gives the read up.
+func (sp *Spec) HandleReadIndexRequest(s *State, i, j int, m Message, t *State) bool {
+	if m.Type != ReadIndexRequest || m.Term > s.CurrentTerm[i] {
+		return false
+	}
+	*t = *s
+	if s.State[i] == Leader && m.Term == s.CurrentTerm[i] && s.CommittedInTerm(i) && s.PendingRead[i] == (PendingRead{}) {
+		t.ReadSeq[i] = s.ReadSeq[i] + 1
+		t.RoundStart[i] = s.Now
+		t.ReadAcks[i] = Set(0).With(i)
+		t.PendingRead[i] = PendingRead{Index: s.CommitIndex[i], From: uint8(j) + 1}
+		t.discard(m)
+		return true
+	}
+	t.reply(Message{Type: ReadIndexResponse, Term: s.CurrentTerm[i], Source: uint8(i), Dest: uint8(j)}, m)
+	return true
+}
+
+// HandleReadIndexResponse is HandleReadIndexResponse(i, j, m).
+func (sp *Spec) HandleReadIndexResponse(s *State, i, j int, m Message, t *State) bool {
+	if m.Type != ReadIndexResponse || m.Term > s.CurrentTerm[i] {
+		return false
+	}
+	*t = *s
+	if s.FollowerRead[i].Phase == ReadWaiting {
+		if m.Success {
+			t.FollowerRead[i].Index = m.Index
+			t.FollowerRead[i].Phase = ReadReady
+		} else {
+			t.FollowerRead[i] = FollowerRead{}
+		}
+	}
+	t.discard(m)
 	return true
 }
 

@@ -17,12 +17,18 @@ func readsConfig(leaseDriftBound int) Config {
 		MaxTime: 1, MaxReads: 1}
 }
 
+// forwarded are the actions of follower-forwarded reads, which the tests of
+// the leader's read paths leave out.
+func forwarded(names ...string) []string {
+	return append(names, "ForwardReadIndex", "ServeFollowerRead", "HandleReadIndexRequest", "HandleReadIndexResponse")
+}
+
 // readsSpec leaves out the actions no lease counterexample needs (client
 // writes are the leaders' no-ops; ReadIndex rounds give the lease, and
 // ReadIndex reads have their own test), to keep the search to seconds.
 func readsSpec(cfg Config) *Spec {
 	sp := New(cfg)
-	withoutActions(sp, "Restart", "DuplicateMessage", "CheckQuorum", "ServeReadIndex")
+	withoutActions(sp, forwarded("Restart", "DuplicateMessage", "CheckQuorum", "ServeReadIndex")...)
 	return sp
 }
 
@@ -47,7 +53,7 @@ func TestReadIndexBeforeACurrentTermCommitBreaksReadLinearizable(t *testing.T) {
 	cfg := readsConfig(0)
 	cfg.CheckQuorum, cfg.MaxTime = false, 0 // no lease, no time: ReadIndex alone
 	sp := New(cfg)
-	withoutActions(sp, "Restart", "DuplicateMessage", "CheckQuorum")
+	withoutActions(sp, forwarded("Restart", "DuplicateMessage", "CheckQuorum")...)
 	sp.ReplaceAction("ReadIndex", ServerAction("", func(sp *Spec, s *State, i int, t *State) bool {
 		if s.State[i] != Leader || s.PendingRead[i] != (PendingRead{}) { // BUG: no CommittedInTerm(i)
 			return false
@@ -89,7 +95,7 @@ func TestCountingAcksOfEarlierRoundsBreaksReadLinearizable(t *testing.T) {
 	cfg := readsConfig(0)
 	cfg.CheckQuorum, cfg.MaxTime = false, 0 // no lease, no time: ReadIndex alone
 	sp := New(cfg)
-	withoutActions(sp, "Restart", "DuplicateMessage", "CheckQuorum")
+	withoutActions(sp, forwarded("Restart", "DuplicateMessage", "CheckQuorum")...)
 	sp.ReplaceAction("HandleHeartbeatResponse", ReceiveAction("", func(sp *Spec, s *State, i, j int, m Message, t *State) bool {
 		if !sp.HandleHeartbeatResponse(s, i, j, m, t) {
 			return false
@@ -97,6 +103,31 @@ func TestCountingAcksOfEarlierRoundsBreaksReadLinearizable(t *testing.T) {
 		if m.Term == s.CurrentTerm[i] && s.State[i] == Leader && s.ReadSeq[i] > 0 {
 			t.ReadAcks[i] = s.ReadAcks[i].With(j) // BUG: m.Seq not compared with the round
 		}
+		return true
+	}))
+	requireCounterexample(t, sp, "ReadLinearizable")
+}
+
+// readIndexConfig has ReadIndex reads only: no lease, no time.
+func readIndexConfig() Config {
+	cfg := readsConfig(0)
+	cfg.CheckQuorum, cfg.MaxTime = false, 0
+	return cfg
+}
+
+func TestFollowerServingBeforeApplyingTheReadIndexBreaksReadLinearizable(t *testing.T) {
+	cfg := readIndexConfig()
+	cfg.MaxLogLen = 1 // the follower's stale entry and the new leader's no-op share index 1
+	sp := New(cfg)
+	withoutActions(sp, "Restart", "DuplicateMessage", "CheckQuorum", "ReadIndex")
+	sp.ReplaceAction("ServeFollowerRead", ServerAction("", func(sp *Spec, s *State, i int, t *State) bool {
+		r := s.FollowerRead[i]
+		if r.Phase != ReadReady || s.LastIndex(i) < int(r.Index) { // BUG: has the entries, not applied
+			return false
+		}
+		*t = *s
+		t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(r.Index)), Required: r.Required}
+		t.FollowerRead[i] = FollowerRead{}
 		return true
 	}))
 	requireCounterexample(t, sp, "ReadLinearizable")

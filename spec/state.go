@@ -196,6 +196,8 @@ const (
 	HeartbeatResponse
 	InstallSnapshotRequest
 	TimeoutNowRequest
+	ReadIndexRequest
+	ReadIndexResponse
 )
 
 // String is the TLA+ name of the message type.
@@ -203,7 +205,7 @@ func (t MsgType) String() string {
 	names := [...]string{"", "PreVoteRequest", "PreVoteResponse",
 		"RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
 		"AppendEntriesResponse", "HeartbeatRequest", "HeartbeatResponse",
-		"InstallSnapshotRequest", "TimeoutNowRequest"}
+		"InstallSnapshotRequest", "TimeoutNowRequest", "ReadIndexRequest", "ReadIndexResponse"}
 	if int(t) < len(names) && t != 0 {
 		return names[t]
 	}
@@ -227,6 +229,7 @@ type Message struct {
 	Success       bool    // msuccess: AppendEntriesResponse
 	MatchIndex    uint8   // mmatchIndex: AppendEntriesResponse (a hint on rejection)
 	Seq           uint8   // mseq: heartbeats, the leader's read round
+	Index         uint8   // mindex: ReadIndexResponse, the read index
 	SnapshotIndex uint8   // msnapshotIndex: InstallSnapshotRequest
 	SnapshotTerm  uint8   // msnapshotTerm: InstallSnapshotRequest
 	Entries       Log     // mentries: AppendEntries entries or the snapshot image
@@ -261,15 +264,35 @@ type State struct {
 	RoundStart     [MaxServers]uint8             `tla:"roundStart"`
 	ReadAcks       [MaxServers]Set               `tla:"readAcks"`
 	PendingRead    [MaxServers]PendingRead       `tla:"pendingRead"`
+	FollowerRead   [MaxServers]FollowerRead      `tla:"followerRead"`
 	LastRead       ReadResult                    `tla:"lastRead"`
 	Messages       []Packet                      `tla:"messages"`
 }
 
-// PendingRead is a ReadIndex read waiting for its round: the record
-// [index, required]. The zero value is NoRead.
+// PendingRead is a leader's ReadIndex read waiting for its round: the
+// record [index, required, from]. The zero value is NoRead.
 type PendingRead struct {
 	Index    uint8 // the read index
 	Required Log   // CommittedLog when the read began
+	From     uint8 // the follower that forwarded it, plus one; 0 is Nil
+}
+
+// ReadPhase is the phase of a follower's forwarded read.
+type ReadPhase uint8
+
+// The phases of a forwarded read, "None", "Waiting" and "Ready" in TLA+.
+const (
+	ReadNone ReadPhase = iota
+	ReadWaiting
+	ReadReady
+)
+
+// FollowerRead is a follower's read forwarded to the leader: the record
+// [index, required, phase]. The zero value is NoFollowerRead.
+type FollowerRead struct {
+	Index    uint8 // the leader's read index, once Ready
+	Required Log   // CommittedLog when the read began
+	Phase    ReadPhase
 }
 
 // ReadResult is lastRead: what a read returned and what it had to include.

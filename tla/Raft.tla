@@ -69,6 +69,8 @@ HeartbeatRequest == "HeartbeatRequest"
 HeartbeatResponse == "HeartbeatResponse"
 InstallSnapshotRequest == "InstallSnapshotRequest"
 TimeoutNowRequest == "TimeoutNowRequest"
+ReadIndexRequest == "ReadIndexRequest"
+ReadIndexResponse == "ReadIndexResponse"
 
 VARIABLES
     currentTerm,   \* durable: the latest term the server has seen
@@ -90,11 +92,13 @@ VARIABLES
     roundStart,    \* leader: when round readSeq began
     readAcks,      \* leader: the servers that acknowledged round readSeq
     pendingRead,   \* leader: the ReadIndex read waiting for its round, or NoRead
+    followerRead,  \* follower: its read forwarded to the leader, or NoFollowerRead
     lastRead,      \* ghost: what the latest read returned and had to include
     messages       \* the network: a bag of messages (message -> count)
 
 \* The variables of reads and time, which most actions leave alone.
-readVars == <<now, heardAt, readSeq, roundStart, readAcks, pendingRead, lastRead>>
+readVars == <<now, heardAt, readSeq, roundStart, readAcks, pendingRead,
+              followerRead, lastRead>>
 \* A leader's read round, forgotten when it steps down.
 roundVars == <<readSeq, roundStart, readAcks, pendingRead>>
 
@@ -148,7 +152,12 @@ TimerElapsed(i) ==
     \/ ~leaderRecent[i]
     \/ now + MaxClockDrift >= heardAt[i] + ElectionTimeout
 
-NoRead == [index |-> 0, required |-> << >>]
+\* A leader's pending read: its own (from = Nil) or one a follower
+\* forwarded (from = the follower).
+NoRead == [index |-> 0, required |-> << >>, from |-> Nil]
+\* A follower's forwarded read: "Waiting" for the leader's read index, then
+\* "Ready" to be served once applied.
+NoFollowerRead == [index |-> 0, required |-> << >>, phase |-> "None"]
 
 Send(m) == messages' = messages (+) SetToBag({m})
 SendAll(ms) == messages' = messages (+) SetToBag(ms)
@@ -193,6 +202,7 @@ Init ==
     /\ roundStart = [i \in Server |-> 0]
     /\ readAcks = [i \in Server |-> {}]
     /\ pendingRead = [i \in Server |-> NoRead]
+    /\ followerRead = [i \in Server |-> NoFollowerRead]
     /\ lastRead = [served |-> << >>, required |-> << >>]
     /\ messages = EmptyBag
 
@@ -210,6 +220,7 @@ Restart(i) ==
     /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
     /\ heardAt' = [heardAt EXCEPT ![i] = now]
+    /\ followerRead' = [followerRead EXCEPT ![i] = NoFollowerRead]
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
                    now, lastRead, messages>>
 
@@ -284,7 +295,7 @@ BecomeLeader(i) ==
     /\ readAcks' = [readAcks EXCEPT ![i] = {}]
     /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
     /\ UNCHANGED <<currentTerm, votedFor, commitIndex, snapshotIndex,
-                   snapshotTerm, now, lastRead, messages>>
+                   snapshotTerm, now, followerRead, lastRead, messages>>
 
 \* With CheckQuorum, a leader that has not heard from a quorum within an
 \* election timeout steps down; otherwise a new interval starts. Stepping
@@ -300,7 +311,7 @@ CheckQuorum(i) ==
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
               /\ ResetLeaderState(i)
     /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, now, heardAt, lastRead, messages>>
+                   snapshotTerm, now, heardAt, followerRead, lastRead, messages>>
 
 \* An election timeout passes without news from the leader: i forgets it
 \* heard from a live leader, and will grant (pre-)votes again.
@@ -453,7 +464,7 @@ UpdateTerm(i, j, m) ==
     /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, now,
-                   heardAt, lastRead, messages>>
+                   heardAt, followerRead, lastRead, messages>>
 
 \* A pre-vote is granted for a later term to an up-to-date log, unless i is
 \* in its leader lease. A rejection carries i's term so that a lagging
@@ -563,7 +574,7 @@ HandleAppendEntriesRequest(i, j, m) ==
          ELSE AcceptAppendEntries(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, snapshotIndex, snapshotTerm,
                    nextIndex, matchIndex, recentActive, leadTransferee, now,
-                   roundVars, lastRead>>
+                   roundVars, followerRead, lastRead>>
 
 HandleAppendEntriesResponse(i, j, m) ==
     /\ m.mtype = AppendEntriesResponse
@@ -598,7 +609,7 @@ HandleHeartbeatRequest(i, j, m) ==
               mseq |-> m.mseq, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
                    nextIndex, matchIndex, recentActive, leadTransferee, now,
-                   roundVars, lastRead>>
+                   roundVars, followerRead, lastRead>>
 
 HandleHeartbeatResponse(i, j, m) ==
     /\ m.mtype = HeartbeatResponse
@@ -618,7 +629,8 @@ HandleHeartbeatResponse(i, j, m) ==
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, nextIndex,
                    matchIndex, leaderRecent, leadTransferee, now,
-                   heardAt, readSeq, roundStart, pendingRead, lastRead>>
+                   heardAt, readSeq, roundStart, pendingRead, followerRead,
+                   lastRead>>
 
 \* A snapshot at or below the commit index is stale. One that matches the
 \* log only advances the commit index; otherwise it replaces the log.
@@ -650,7 +662,7 @@ HandleInstallSnapshotRequest(i, j, m) ==
                              snapshotTerm, votesGranted, leaderRecent, heardAt>>
          ELSE AcceptSnapshot(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive,
-                   leadTransferee, now, roundVars, lastRead>>
+                   leadTransferee, now, roundVars, followerRead, lastRead>>
 
 \* The transferee campaigns at once, skipping PreVote (the leader asked for
 \* it), in a new term as every campaign must: a vote in the current term
@@ -683,7 +695,7 @@ raftVars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
 Tick ==
     /\ ReadsEnabled
     /\ now' = now + 1
-    /\ UNCHANGED <<raftVars, heardAt, roundVars, lastRead>>
+    /\ UNCHANGED <<raftVars, heardAt, roundVars, followerRead, lastRead>>
 
 \* A leader serves reads only once an entry of its own term is committed:
 \* before that its commit index may lag entries earlier leaders committed.
@@ -711,19 +723,56 @@ ReadIndex(i) ==
     /\ roundStart' = [roundStart EXCEPT ![i] = now]
     /\ readAcks' = [readAcks EXCEPT ![i] = {i}]
     /\ pendingRead' = [pendingRead EXCEPT ![i] =
-                          [index |-> commitIndex[i], required |-> CommittedLog]]
-    /\ UNCHANGED <<raftVars, now, heardAt, lastRead>>
+                          [index |-> commitIndex[i], required |-> CommittedLog,
+                           from |-> Nil]]
+    /\ UNCHANGED <<raftVars, now, heardAt, followerRead, lastRead>>
 
-\* The round is confirmed and the read index applied: serve the read.
+\* The round is confirmed: serve the leader's own read (its read index is
+\* applied), or answer the follower that forwarded it.
 ServeReadIndex(i) ==
     /\ state[i] = Leader
     /\ pendingRead[i] /= NoRead
     /\ IsQuorum(readAcks[i])
     /\ commitIndex[i] >= pendingRead[i].index
-    /\ lastRead' = [served |-> SubSeq(log[i], 1, pendingRead[i].index),
-                    required |-> pendingRead[i].required]
+    /\ IF pendingRead[i].from = Nil
+         THEN /\ lastRead' = [served |-> SubSeq(log[i], 1, pendingRead[i].index),
+                              required |-> pendingRead[i].required]
+              /\ UNCHANGED messages
+         ELSE /\ Send([mtype |-> ReadIndexResponse, mterm |-> currentTerm[i],
+                       msuccess |-> TRUE, mindex |-> pendingRead[i].index,
+                       msource |-> i, mdest |-> pendingRead[i].from])
+              /\ UNCHANGED lastRead
     /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
-    /\ UNCHANGED <<raftVars, now, heardAt, readSeq, roundStart, readAcks>>
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   leaderRecent, recentActive, leadTransferee, now, heardAt,
+                   readSeq, roundStart, readAcks, followerRead>>
+
+\* A follower forwards a read to the server it takes for the leader; what
+\* it must include is fixed now, when the read begins.
+ForwardReadIndex(i, j) ==
+    /\ ReadsEnabled
+    /\ state[i] = Follower
+    /\ i /= j
+    /\ followerRead[i] = NoFollowerRead
+    /\ followerRead' = [followerRead EXCEPT ![i] =
+                           [index |-> 0, required |-> CommittedLog, phase |-> "Waiting"]]
+    /\ Send([mtype |-> ReadIndexRequest, mterm |-> currentTerm[i],
+             msource |-> i, mdest |-> j])
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   leaderRecent, recentActive, leadTransferee, now, heardAt,
+                   roundVars, lastRead>>
+
+\* The follower serves its read once it has applied the leader's read index
+\* (not merely once it has the entries: they must be committed).
+ServeFollowerRead(i) ==
+    /\ followerRead[i].phase = "Ready"
+    /\ commitIndex[i] >= followerRead[i].index
+    /\ lastRead' = [served |-> SubSeq(log[i], 1, followerRead[i].index),
+                    required |-> followerRead[i].required]
+    /\ followerRead' = [followerRead EXCEPT ![i] = NoFollowerRead]
+    /\ UNCHANGED <<raftVars, now, heardAt, roundVars>>
 
 \* The lease runs from the start of the last round a quorum acknowledged,
 \* for ElectionTimeout - LeaseDriftBound on the leader's clock, which may
@@ -747,7 +796,46 @@ LeaseRead(i) ==
     /\ LeaseValid(i)
     /\ lastRead' = [served |-> SubSeq(log[i], 1, commitIndex[i]),
                     required |-> CommittedLog]
-    /\ UNCHANGED <<raftVars, now, heardAt, roundVars>>
+    /\ UNCHANGED <<raftVars, now, heardAt, roundVars, followerRead>>
+
+\* A leader of the request's term with an entry of its term committed and
+\* no read pending starts a round for the follower; any other server
+\* rejects, and the follower gives the read up.
+HandleReadIndexRequest(i, j, m) ==
+    /\ m.mtype = ReadIndexRequest
+    /\ m.mterm <= currentTerm[i]
+    /\ IF /\ state[i] = Leader /\ m.mterm = currentTerm[i]
+          /\ CommittedInTerm(i) /\ pendingRead[i] = NoRead
+         THEN /\ readSeq' = [readSeq EXCEPT ![i] = @ + 1]
+              /\ roundStart' = [roundStart EXCEPT ![i] = now]
+              /\ readAcks' = [readAcks EXCEPT ![i] = {i}]
+              /\ pendingRead' = [pendingRead EXCEPT ![i] =
+                                    [index |-> commitIndex[i], required |-> << >>,
+                                     from |-> j]]
+              /\ Discard(m)
+         ELSE /\ Reply([mtype |-> ReadIndexResponse, mterm |-> currentTerm[i],
+                        msuccess |-> FALSE, mindex |-> 0,
+                        msource |-> i, mdest |-> j], m)
+              /\ UNCHANGED roundVars
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   leaderRecent, recentActive, leadTransferee, now, heardAt,
+                   followerRead, lastRead>>
+
+HandleReadIndexResponse(i, j, m) ==
+    /\ m.mtype = ReadIndexResponse
+    /\ m.mterm <= currentTerm[i]
+    /\ followerRead' =
+         IF followerRead[i].phase /= "Waiting" THEN followerRead
+         ELSE IF m.msuccess
+           THEN [followerRead EXCEPT ![i] = [@ EXCEPT !.index = m.mindex,
+                                                      !.phase = "Ready"]]
+           ELSE [followerRead EXCEPT ![i] = NoFollowerRead]
+    /\ Discard(m)
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   leaderRecent, recentActive, leadTransferee, now, heardAt,
+                   roundVars, lastRead>>
 
 -----------------------------------------------------------------------------
 (* Network faults *)
@@ -783,6 +871,8 @@ Receive(m) ==
        \/ HandleHeartbeatResponse(i, j, m)
        \/ HandleInstallSnapshotRequest(i, j, m)
        \/ HandleTimeoutNowRequest(i, j, m)
+       \/ HandleReadIndexRequest(i, j, m)
+       \/ HandleReadIndexResponse(i, j, m)
 
 Next ==
     \/ \E i \in Server : Restart(i)
@@ -803,6 +893,8 @@ Next ==
     \/ \E i \in Server : ReadIndex(i)
     \/ \E i \in Server : ServeReadIndex(i)
     \/ \E i \in Server : LeaseRead(i)
+    \/ \E i, j \in Server : ForwardReadIndex(i, j)
+    \/ \E i \in Server : ServeFollowerRead(i)
     \/ \E m \in DOMAIN messages : Receive(m)
     \/ \E m \in DOMAIN messages : DropMessage(m)
     \/ \E m \in DOMAIN messages : DuplicateMessage(m)
