@@ -79,16 +79,28 @@ type hello struct {
 // sender never puts on the wire what a receiver with the same limit would
 // refuse.
 func AppendMessage(dst []byte, m raft.Message, frameBytesMax int) ([]byte, error) {
+	dst, tail, err := appendMessageHead(dst, m, frameBytesMax)
+	return append(dst, tail...), err
+}
+
+// appendMessageHead appends m's frame up to the snapshot's data, which is
+// the frame's last field, and returns that data as tail. Writing the tail
+// from where it lies spares a copy of what may be most of FrameBytesMax.
+func appendMessageHead(dst []byte, m raft.Message, frameBytesMax int) (head, tail []byte, err error) {
 	n, err := messageBodyBytes(m)
 	if err != nil {
-		return dst, err
+		return dst, nil, err
 	}
 	if n > frameBytesMax {
-		return dst, fmt.Errorf("message %s is %d bytes, limit %d: %w", m.Type, n, frameBytesMax, ErrFrameTooLarge)
+		return dst, nil, fmt.Errorf("message %s is %d bytes, limit %d: %w", m.Type, n, frameBytesMax, ErrFrameTooLarge)
 	}
 	dst = binary.BigEndian.AppendUint32(dst, uint32(n))
 	dst = append(dst, Version, byte(kindMessage))
-	return appendMessagePayload(dst, m), nil
+	dst = appendMessagePayload(dst, m)
+	if m.Snapshot != nil {
+		tail = m.Snapshot.Data
+	}
+	return dst, tail, nil
 }
 
 // DecodeMessage decodes exactly one message frame, length prefix included.
@@ -160,7 +172,7 @@ func appendSnapshot(b []byte, s *raft.Snapshot) []byte {
 	b = binary.BigEndian.AppendUint64(b, s.Metadata.Term)
 	b = appendIDs(b, s.Metadata.ConfState.Voters)
 	b = appendIDs(b, s.Metadata.ConfState.Learners)
-	return appendBytes(b, s.Data)
+	return binary.BigEndian.AppendUint32(b, uint32(len(s.Data))) // the data follows as the tail
 }
 
 func appendIDs(b []byte, ids []uint64) []byte {

@@ -287,20 +287,24 @@ func (w *batchWriter) next() (raft.Message, bool) {
 // frame is dropped here, not sent for the receiver to refuse.
 func (w *batchWriter) write(m raft.Message) (int, error) {
 	t := w.p.t
-	buf, err := AppendMessage(w.buf[:0], m, t.cfg.FrameBytesMax)
-	if errors.Is(err, ErrFrameTooLarge) {
+	head, tail, err := appendMessageHead(w.buf[:0], m, t.cfg.FrameBytesMax)
+	if err != nil {
 		t.drop(m, &t.stats.droppedTooLarge)
 		t.cfg.Logf("transport %d: dropped message to peer %d: %v", t.cfg.ID, w.p.id, err)
 		return 0, nil
 	}
-	if cap(buf) <= bufBytesKept {
-		w.buf = buf
+	if cap(head) <= bufBytesKept {
+		w.buf = head
 	} else {
 		w.buf = nil
 	}
 	w.batch = append(w.batch, m)
-	_, err = w.bw.Write(buf)
-	return len(buf), err
+	if _, err := w.bw.Write(head); err != nil {
+		return 0, err
+	}
+	// A large tail bypasses bufio's buffer: it is written from where it lies.
+	_, err = w.bw.Write(tail)
+	return len(head) + len(tail), err
 }
 
 func (w *batchWriter) fail(err error) error {
