@@ -9,8 +9,9 @@
 //
 // # On-disk format
 //
-// The directory holds segment files <seq>.wal (seq as 16 hex digits) and
-// snapshot files <index>-<term>.snap. A segment is a sequence of records:
+// The directory holds segment files <seq>.wal (seq as 16 hex digits),
+// snapshot files <index>-<term>.snap (both numbers as 16 hex digits) and
+// a LOCK file. A segment is a sequence of records:
 //
 //	length uint32 LE | crc uint32 LE | type uint8 | payload
 //
@@ -41,15 +42,32 @@
 //
 // # Recovery
 //
-// [Open] replays every segment in order. A torn tail, an incomplete or
-// checksum-failing last record of the last segment, is what a crash in the
-// middle of a write leaves; it is truncated and reported in [Recovery].
-// Any other damage stops Open with an error that wraps [ErrCorrupt] and
+// [Open] replays every segment in order. A torn tail is what a crash in
+// the middle of a write leaves: in the last segment, a bad record (short,
+// bad checksum or unknown type) that runs past or exactly to the end of
+// the file, or is followed by nothing but zeros. It is truncated and
+// reported in [Recovery]. Any other damage stops Open with an error that wraps [ErrCorrupt] and
 // names the file and byte offset: a bad record in the middle of the log
 // may be followed by committed entries, and dropping them silently would
 // lose acknowledged writes. Open then starts a new segment, so a repaired
 // segment is never written to again.
 //
-// In this version every live entry is also kept in memory for reads; the
-// files are the source of truth on restart.
+// The snapshot in use is the newest one a replayed record names. If its
+// file fails its checksum, the one before it is used when the log still
+// holds every entry after it (one older snapshot file is kept for that);
+// otherwise Open fails naming the file. A snapshot file whose record was
+// lost in a crash is ignored.
+//
+// # Failures and limits
+//
+// A failed write or fsync is sticky: every later call returns an error
+// wrapping [ErrFailed], because a later fsync that succeeds would not
+// bring back pages the kernel dropped. Reopen to recover from the files.
+// The directory is locked (a LOCK file, flock on unix) while open.
+// [Options.RecordBytesMax] bounds one entry's record and
+// [Options.SegmentBytesMax] the size at which a segment is rotated.
+//
+// In this version every live entry is also kept in memory for reads, and
+// Open reads each segment whole; the files are the source of truth on
+// restart.
 package storage
