@@ -80,6 +80,11 @@ func (s *sim) deliver(m raft.Message) {
 	switch {
 	case !n.up:
 		return
+	case s.net.cut[[2]uint64{m.From, m.To}] > 0:
+		// A partition that started while the message was in flight
+		// drops it too, as a firewall rule drops packets on the wire.
+		s.net.dropped++
+		return
 	case n.paused:
 		n.inbox = append(n.inbox, m)
 		return

@@ -175,14 +175,18 @@ type sim struct {
 
 // simNode is one member of the cluster.
 type simNode struct {
-	id      uint64
-	svc     *kv.Service
-	disk    *disk
-	up      bool
-	paused  bool
-	inbox   []raft.Message
-	rate    float64
-	gen     int // incarnation: ticks of an earlier one are ignored
+	id     uint64
+	svc    *kv.Service
+	disk   *disk
+	up     bool
+	paused bool
+	inbox  []raft.Message
+	rate   float64
+	gen    int // incarnation: ticks of an earlier one are ignored
+	// missed counts the ticks a paused node did not take; it takes them
+	// all when it resumes, as a driver that reads a monotonic clock would,
+	// before it handles anything else.
+	missed  int
 	leading bool
 	leadAt  int64
 	term    uint64
@@ -242,7 +246,7 @@ func (s *sim) startNode(n *simNode) error {
 	if err != nil {
 		return fmt.Errorf("start node %d: %w", n.id, err)
 	}
-	n.svc, n.up, n.paused, n.inbox, n.rate = svc, true, false, nil, 1
+	n.svc, n.up, n.paused, n.inbox, n.rate, n.missed = svc, true, false, nil, 1, 0
 	n.leading = false
 	s.checks.restarted(n)
 	s.scheduleTick(n, n.gen)
@@ -263,7 +267,9 @@ func (s *sim) scheduleTick(n *simNode, gen int) {
 		if n.gen != gen || !n.up {
 			return
 		}
-		if !n.paused {
+		if n.paused {
+			n.missed++
+		} else {
 			s.process(n, n.svc.Node().Tick())
 		}
 		s.scheduleTick(n, gen)
@@ -313,6 +319,12 @@ func (s *sim) pause(n *simNode, on bool) {
 	if on {
 		return
 	}
+	// Time passed while the process was stopped: without these ticks a
+	// leader would count its lease from before the pause.
+	for ; n.missed > 0 && n.up; n.missed-- {
+		s.process(n, n.svc.Node().Tick())
+	}
+	n.missed = 0
 	inbox := n.inbox
 	n.inbox = nil
 	for _, m := range inbox {

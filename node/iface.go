@@ -60,11 +60,25 @@ type Clock interface {
 // TickerClock is a Clock that ticks at a fixed wall-clock interval.
 type TickerClock struct {
 	t *time.Ticker
+	d time.Duration
 }
 
 // NewTickerClock returns a Clock that ticks every d. Stop it when done.
 func NewTickerClock(d time.Duration) *TickerClock {
-	return &TickerClock{t: time.NewTicker(d)}
+	return &TickerClock{t: time.NewTicker(d), d: d}
+}
+
+// Interval implements IntervalClock.
+func (c *TickerClock) Interval() time.Duration { return c.d }
+
+// IntervalClock is a Clock that says how far apart its ticks are. Run then
+// counts ticks by the time each carries, not one per receive: a
+// time.Ticker drops ticks while the process is stopped (a pause, a long
+// GC), and a leader that counted only the ticks it received would believe
+// less time had passed and hold its lease too long.
+type IntervalClock interface {
+	Clock
+	Interval() time.Duration
 }
 
 // Ticks implements Clock.

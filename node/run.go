@@ -3,7 +3,22 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 )
+
+// ticksMax bounds the ticks taken at once after a stall: past an election
+// timeout or two, more ticks change nothing but cost time.
+const ticksMax = 1000
+
+// ticksSince is how many ticks of interval passed from last to now: one
+// for the first tick or a clock of unknown interval, and at least one.
+func ticksSince(last, now time.Time, interval time.Duration) int {
+	if last.IsZero() || interval <= 0 {
+		return 1
+	}
+	n := int((now.Sub(last) + interval/2) / interval)
+	return min(max(n, 1), ticksMax)
+}
 
 // Run drives the node from the calling goroutine until ctx ends or the
 // node stops: it ticks on every tick of clock, runs every function handed
@@ -14,12 +29,20 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 		return err
 	}
 	ticks := clock.Ticks()
+	var interval time.Duration
+	if ic, ok := clock.(IntervalClock); ok {
+		interval = ic.Interval()
+	}
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return n.stop(ctx.Err())
-		case <-ticks:
-			n.raft.Tick()
+		case now := <-ticks:
+			for range ticksSince(last, now, interval) {
+				n.raft.Tick()
+			}
+			last = now
 		case fn := <-n.inbox:
 			fn(n)
 		}

@@ -82,11 +82,18 @@ type core struct {
 	leadTransferee uint64
 	// transferCampaign marks the campaign of a TimeoutNowRequest.
 	transferCampaign bool
-	// quiet is set on a restart: the node refuses votes for an election
-	// timeout, as if it had just heard from a leader, because it may have
-	// acknowledged a leader's heartbeat before it crashed and that leader
-	// may still hold a lease on it.
-	quiet bool
+	// stickyUntil is the tick before which this node refuses to vote for
+	// anyone but through a transfer: ElectionTicks after it last heard from
+	// a leader. A leader's lease counts on that promise, so it is kept in
+	// the node's own tick count and survives a change of term: a message of
+	// a later term that is not from a leader must not cancel it. A
+	// restarted node keeps it too, as if it had just heard from a leader,
+	// since it may have acknowledged a heartbeat before it crashed.
+	stickyUntil uint64
+	// leaseForfeited is set once a leader has sent a TimeoutNowRequest in
+	// its term: the target may win without waiting out anyone's promise,
+	// whenever the request arrives, so no lease is safe in this term again.
+	leaseForfeited bool
 
 	cfg  Config
 	bugs plant.Bugs
@@ -140,7 +147,9 @@ func newCore(c Config) (*core, error) {
 	r.term, r.vote = hs.Term, hs.Vote
 	r.prevHard = r.hardState()
 	r.becomeFollower(r.term, None)
-	r.quiet = cfg.CheckQuorum && !hs.IsEmpty()
+	if !hs.IsEmpty() {
+		r.stickyUntil = uint64(cfg.ElectionTicks)
+	}
 	r.prevSoft = r.softState()
 	r.traceAction("Restart", nil)
 	return r, nil
@@ -213,10 +222,15 @@ func (r *core) step(m Message) error {
 // that merely lost touch with the leader cannot depose it (leader
 // stickiness).
 func (r *core) inLease() bool {
-	if r.quiet && r.electionElapsed >= r.cfg.ElectionTicks {
-		r.quiet = false
-	}
-	return r.cfg.CheckQuorum && (r.lead != None || r.quiet) && r.electionElapsed < r.cfg.ElectionTicks
+	return r.cfg.CheckQuorum && r.ticks < r.stickyUntil
+}
+
+// heardFromLeader renews the promise not to vote for another leader for
+// an election timeout, and restarts the election timer.
+func (r *core) heardFromLeader(lead uint64) {
+	r.electionElapsed = 0
+	r.lead = lead
+	r.stickyUntil = r.ticks + uint64(r.cfg.ElectionTicks)
 }
 
 // stepHigherTerm handles the term of a message from a later term. It
@@ -341,6 +355,7 @@ func (r *core) reset(term uint64) {
 	r.uncommittedBytes = 0
 	r.appendPending = false
 	r.leadTransferee = None
+	r.leaseForfeited = false
 	r.resetReads()
 	last := r.log.lastIndex()
 	for id, pr := range r.trk.progress {

@@ -170,7 +170,7 @@ func (r *core) leaseRead() (uint64, error) {
 		return 0, ErrLeaseDisabled
 	case r.role != Leader:
 		return 0, &NotLeaderError{Leader: r.lead, Term: r.term}
-	case !r.committedInTerm() || r.leadTransferee != None:
+	case !r.committedInTerm() || r.leadTransferee != None || r.leaseForfeited:
 		// During a transfer the transferee may win at once, without
 		// waiting out anyone's election timeout: there is no lease.
 		return 0, ErrLeaseNotHeld

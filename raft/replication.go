@@ -206,8 +206,7 @@ func (r *core) sendAppend(to uint64, sendEmpty bool) bool {
 // of its term.
 func (r *core) HandleAppendEntriesRequest(m Message) {
 	r.assertNotLeader(m)
-	r.electionElapsed = 0
-	r.lead = m.From
+	r.heardFromLeader(m.From)
 	if m.Index < r.log.committed {
 		// Everything up to our commit index matches the leader already;
 		// say so, and the leader moves on from there.
@@ -308,8 +307,7 @@ func (r *core) nextAfterRejection(pr *Progress, m Message) uint64 {
 
 // HandleHeartbeatRequest is a follower hearing from the leader of its term.
 func (r *core) HandleHeartbeatRequest(m Message) {
-	r.electionElapsed = 0
-	r.lead = m.From
+	r.heardFromLeader(m.From)
 	// The leader sends at most its Match for us, which we made durable
 	// before acknowledging it; the min guards the commit invariant.
 	r.log.commitTo(min(m.Commit, r.log.lastIndex()))

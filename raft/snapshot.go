@@ -61,8 +61,7 @@ func (r *core) tickSnapshots() {
 // log already holds what it covers.
 func (r *core) HandleInstallSnapshotRequest(m Message) {
 	r.assertNotLeader(m)
-	r.electionElapsed = 0
-	r.lead = m.From
+	r.heardFromLeader(m.From)
 	s := *m.Snapshot
 	idx, term := s.Metadata.Index, s.Metadata.Term
 	switch {

@@ -53,6 +53,7 @@ func (r *core) maybeSendTimeoutNow(to uint64) {
 		return // replication goes on; its next answer brings us back here
 	}
 	r.send(Message{Type: TimeoutNowRequest, To: to})
+	r.leaseForfeited = true
 	r.traceAction("TransferLeadership", &r.msgs[len(r.msgs)-1])
 }
 

@@ -26,6 +26,15 @@ func (r *core) validate(m Message) error {
 	if !r.trk.isMember(m.From) {
 		return bad("sender %d is not a member of %v", m.From, r.trk.voters)
 	}
+	// Every message carries the sender's term, which is at least 1 once
+	// anyone has campaigned; only a pre-vote rejection may come from a node
+	// still at term 0.
+	if m.Term == 0 && !(m.Type == PreVoteResponse && m.Reject) {
+		return bad("term 0")
+	}
+	if err := r.validateAgainstLeader(m, bad); err != nil {
+		return err
+	}
 	if m.Type != AppendEntriesRequest && len(m.Entries) > 0 {
 		return bad("carries %d entries", len(m.Entries))
 	}
@@ -66,13 +75,30 @@ func validateEntries(m Message, bad func(string, ...any) error) error {
 		if e.Index != prevIndex+1 {
 			return bad("entry %d has index %d, want %d", i, e.Index, prevIndex+1)
 		}
-		if e.Term < prevTerm || e.Term > m.Term {
+		if e.Term == 0 || e.Term < prevTerm || e.Term > m.Term {
 			return bad("entry %d has term %d, outside [%d, %d]", i, e.Term, prevTerm, m.Term)
 		}
 		if e.Type != EntryNormal {
 			return bad("entry %d has unknown type %d", i, e.Type)
 		}
 		prevIndex, prevTerm = e.Index, e.Term
+	}
+	return nil
+}
+
+// validateAgainstLeader refuses answers of our own term that claim what the
+// leader never sent: an acknowledgement past its last entry, or of a
+// heartbeat it has not numbered yet. Answers of other terms are stale or
+// change the term, and are handled as such.
+func (r *core) validateAgainstLeader(m Message, bad func(string, ...any) error) error {
+	if r.role != Leader || m.Term != r.term {
+		return nil
+	}
+	switch {
+	case m.Type == AppendEntriesResponse && !m.Reject && m.Index > r.log.lastIndex():
+		return bad("acknowledges index %d past the last index %d", m.Index, r.log.lastIndex())
+	case m.Type == HeartbeatResponse && m.Seq > r.reads.seq:
+		return bad("acknowledges heartbeat %d, the last sent is %d", m.Seq, r.reads.seq)
 	}
 	return nil
 }
