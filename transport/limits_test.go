@@ -95,3 +95,34 @@ func TestStuckPeerIsDroppedAfterWriteTimeout(t *testing.T) {
 	})
 	assert.NotZero(t, a.Stats().ConnsLost)
 }
+
+func TestFlappingPeerDoesNotClearTheBackoff(t *testing.T) {
+	checkNoGoroutineLeak(t)
+	// A peer that answers the hello and hangs up at once, every time.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(waitMax))
+			if _, err := readFrame(c, helloBytes); err == nil {
+				c.Write(appendHello(nil, hello{ClusterID: 7, From: 2, To: 1}))
+			}
+			c.Close()
+		}
+	}()
+	defer func() { ln.Close(); <-served }()
+
+	a := newNode(t, 7, 1, func(c *Config) {
+		c.RedialDelayMin, c.RedialDelayMax = time.Millisecond, 4*time.Millisecond
+	})
+	a.AddPeer(2, ln.Addr().String())
+	eventually(t, "backoff reaches its max", func() bool { return a.log.count("redial in 4ms") >= 2 })
+	assert.True(t, a.log.has("connection lost"), a.log.String())
+	assert.Equal(t, 1, a.log.count("redial in 1ms"), "a connection that did not last cleared the backoff")
+}

@@ -80,31 +80,36 @@ func (p *peer) setConn(c net.Conn) bool {
 	return true
 }
 
+// run connects, streams until the connection fails, and redials with
+// exponential backoff. The backoff is cleared only by a connection that
+// lasted RedialDelayMax: one that a peer accepts and then drops at once
+// (a flapping peer, a frame it refuses) must not make us redial in a loop.
 func (p *peer) run() {
 	defer p.t.wg.Done()
 	cfg := &p.t.cfg
 	delay := cfg.RedialDelayMin
-	for p.ctx.Err() == nil {
+	for {
 		conn, raw, err := p.connect()
-		if err != nil {
-			if p.ctx.Err() != nil {
-				return
+		if err == nil {
+			started := time.Now()
+			err = p.stream(conn, raw)
+			raw.Close()
+			if p.ctx.Err() == nil {
+				p.t.stats.connsLost.Add(1)
 			}
-			cfg.Logf("transport %d: peer %d: %v; redial in %v", cfg.ID, p.id, err, delay)
-			if !p.waitDropping(delay) {
-				return
+			if time.Since(started) >= cfg.RedialDelayMax {
+				delay = cfg.RedialDelayMin
 			}
-			delay = min(2*delay, cfg.RedialDelayMax)
-			continue
+			err = fmt.Errorf("connection lost: %w", err)
 		}
-		delay = cfg.RedialDelayMin
-		err = p.stream(conn, raw)
-		raw.Close()
 		if p.ctx.Err() != nil {
 			return
 		}
-		p.t.stats.connsLost.Add(1)
-		cfg.Logf("transport %d: connection to peer %d lost: %v", cfg.ID, p.id, err)
+		cfg.Logf("transport %d: peer %d: %v; redial in %v", cfg.ID, p.id, err, delay)
+		if !p.waitDropping(delay) {
+			return
+		}
+		delay = min(2*delay, cfg.RedialDelayMax)
 	}
 }
 
