@@ -221,3 +221,16 @@ func TestCrashLosesOnlyWritesAfterTheLastSync(t *testing.T) {
 	assert.Equal(t, ents(1, 3, 1), allEntries(t, w))
 	assert.Equal(t, synced, w.Recovery().TornOffset)
 }
+
+func TestMissingMiddleSegmentStopsOpen(t *testing.T) {
+	dir := t.TempDir()
+	w := open(t, dir, Options{SegmentBytesMax: 200})
+	require.NoError(t, w.Append(ents(1, 20, 1)))
+	require.NoError(t, w.Close())
+	paths := segments(t, dir)
+	require.Greater(t, len(paths), 2)
+	require.NoError(t, os.Remove(paths[1]))
+	_, err := Open(dir, Options{})
+	require.ErrorIs(t, err, ErrCorrupt)
+	assert.Contains(t, err.Error(), paths[1])
+}

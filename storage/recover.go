@@ -16,6 +16,11 @@ func (w *WAL) recover() error {
 		return err
 	}
 	for i, seq := range seqs {
+		// Segments are deleted only as a prefix; a hole means a lost file,
+		// and the entries in it may have been committed.
+		if i > 0 && seq != seqs[i-1]+1 {
+			return fmt.Errorf("%w: segment %s is missing", ErrCorrupt, w.segmentPath(seqs[i-1]+1))
+		}
 		last := i == len(seqs)-1
 		if err := w.replaySegment(seq, i == 0, last); err != nil {
 			return err
