@@ -47,8 +47,10 @@ type Config struct {
 	// ListenAddr is the TCP address to listen on when Listener is nil.
 	ListenAddr string
 	// Handler receives every message that arrives, on the goroutine of its
-	// connection. It must not block for long (hand the message to the node
-	// with Submit): a blocked handler stalls that peer's connection.
+	// connection: calls for different peers run concurrently, those of one
+	// peer in order. It must not block for long (hand the message to the
+	// node with Submit): a blocked handler stalls that peer's connection.
+	// The message's slices are its own; the Handler may keep them.
 	Handler func(raft.Message)
 	// SnapshotDropped, if set, is called with the destination of an
 	// InstallSnapshotRequest that was not sent, so the node can be told
