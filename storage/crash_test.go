@@ -234,3 +234,20 @@ func TestMissingMiddleSegmentStopsOpen(t *testing.T) {
 	require.ErrorIs(t, err, ErrCorrupt)
 	assert.Contains(t, err.Error(), paths[1])
 }
+
+// One older snapshot file is kept for a fallback; older ones go once a
+// newer snapshot is durable.
+func TestOnlyTheTwoNewestSnapshotFilesAreKept(t *testing.T) {
+	dir := t.TempDir()
+	w := open(t, dir, Options{})
+	defer w.Close()
+	require.NoError(t, w.Append(ents(1, 10, 1)))
+	for i := uint64(2); i <= 8; i += 2 {
+		_, err := w.CreateSnapshot(i, raft.ConfState{Voters: []uint64{1}}, nil)
+		require.NoError(t, err)
+		require.NoError(t, w.Sync())
+	}
+	snaps, err := filepath.Glob(filepath.Join(dir, "*"+snapshotSuffix))
+	require.NoError(t, err)
+	assert.Equal(t, []string{filepath.Join(dir, snapshotName(ref{6, 1})), filepath.Join(dir, snapshotName(ref{8, 1}))}, snaps)
+}

@@ -100,6 +100,8 @@ type WAL struct {
 	// how many of them were synced.
 	refs        []ref
 	refsDurable int
+	// refsPurged is refsDurable when old snapshot files were last removed.
+	refsPurged int
 	// compact is the highest compact point written; compactDurable the
 	// highest synced. Segments wholly at or below compactDurable go.
 	compact, compactDurable uint64

@@ -263,7 +263,10 @@ func (w *WAL) purge() error {
 	}
 	w.sealed = w.sealed[n:]
 	w.stats.SegmentsDeleted += uint64(n)
-	if w.refsDurable >= 2 {
+	// Only when a new snapshot became durable: listing the directory on
+	// every Sync would cost every Ready a few syscalls.
+	if w.refsDurable >= 2 && w.refsDurable != w.refsPurged {
+		w.refsPurged = w.refsDurable
 		return w.removeSnapshotsBelow(w.refs[w.refsDurable-2].index)
 	}
 	return nil
