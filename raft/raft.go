@@ -222,7 +222,9 @@ func (r *core) step(m Message) error {
 // that merely lost touch with the leader cannot depose it (leader
 // stickiness).
 func (r *core) inLease() bool {
-	return r.cfg.CheckQuorum && r.ticks < r.stickyUntil
+	// A leader knows a live leader: itself. Without this a node with a
+	// higher term could depose a healthy leader by asking it for a vote.
+	return r.cfg.CheckQuorum && (r.role == Leader || r.ticks < r.stickyUntil)
 }
 
 // heardFromLeader renews the promise not to vote for another leader for

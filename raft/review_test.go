@@ -78,3 +78,12 @@ func TestNoLeaseAfterATimeoutNowWasSentInTheTerm(t *testing.T) {
 	_, err := nw.Nodes[1].LeaseRead()
 	assert.ErrorIs(t, err, raft.ErrLeaseNotHeld, "the delayed TimeoutNow may still elect 2 at once")
 }
+
+func TestLeaderWithCheckQuorumIgnoresHigherTermVoteRequests(t *testing.T) {
+	nw := rafttest.New(t, 3, checkQuorum)
+	nw.Elect(1)
+	require.NoError(t, nw.Nodes[1].Step(raft.Message{Type: raft.RequestVoteRequest, From: 3, To: 1, Term: 9, Index: 9, LogTerm: 1}))
+	st := nw.Nodes[1].Status()
+	assert.Equal(t, raft.Leader, st.Role, "a node that kept timing out alone does not depose a live leader")
+	assert.Equal(t, uint64(1), st.Term)
+}
