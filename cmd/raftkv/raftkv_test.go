@@ -179,7 +179,7 @@ func (c *cluster) lookup(id uint64, key string) (string, bool) {
 	}
 }
 
-func TestClusterServesEveryReadModeTransfersAndSurvivesAStoppedNode(t *testing.T) {
+func TestClusterServesEveryReadModeAndSurvivesAStoppedNode(t *testing.T) {
 	goroutines := runtime.NumGoroutine()
 	c := startCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)

@@ -8,6 +8,13 @@
 //
 // A Client has one session: its writes go one at a time, in order.
 // It is safe for concurrent use; concurrent writes wait for each other.
+// Reads carry no session: a read with mode log gets a one-off session on
+// the server, and a retried read is harmless.
+//
+// A write whose retries ran out may or may not have taken effect. If it
+// was the session's first and never applied, the server refuses the later
+// ones with ErrSession (the session "expired", see package kv): make a new
+// Client with a new id.
 package client
 
 import (
@@ -60,6 +67,9 @@ var (
 type Client struct {
 	urls []string
 	http *http.Client
+	// backoffMin and backoffMax are BackoffMin and BackoffMax; tests
+	// shorten them.
+	backoffMin, backoffMax time.Duration
 
 	mu      sync.Mutex // serializes the session's commands
 	session *kv.Session
@@ -91,6 +101,9 @@ func New(urls []string, clientID uint64) (*Client, error) {
 		http:    &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
 		session: kv.NewSession(clientID),
 		leader:  us[0],
+
+		backoffMin: BackoffMin,
+		backoffMax: BackoffMax,
 	}, nil
 }
 
@@ -175,7 +188,7 @@ type errorBody struct {
 // do sends the request to the leader as best known, following not-leader
 // answers and retrying what may be retried, at most AttemptsMax times.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte) (result, error) {
-	backoff := BackoffMin
+	backoff := c.backoffMin
 	var last error
 	for attempt := 0; attempt < AttemptsMax; attempt++ {
 		base := c.target()
@@ -212,7 +225,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		case <-ctx.Done():
 			return result{}, fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
 		}
-		backoff = min(2*backoff, BackoffMax)
+		backoff = min(2*backoff, c.backoffMax)
 	}
 	return result{}, fmt.Errorf("%w: %s %s after %d attempts: %w", ErrRetriesExhausted, method, path, AttemptsMax, last)
 }

@@ -76,6 +76,7 @@ func TestClientGivesUpAfterAttemptsMax(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	c.backoffMin, c.backoffMax = time.Millisecond, 5*time.Millisecond
 	err = c.Delete(ctx, "k")
 	require.ErrorIs(t, err, ErrRetriesExhausted)
 	assert.Equal(t, AttemptsMax, calls)
