@@ -18,7 +18,7 @@ import (
 //	hello   = clusterID:u64 from:u64 to:u64                  (kind 1)
 //	message = type:u8 to:u64 from:u64 term:u64 logTerm:u64  (kind 2)
 //	          index:u64 commit:u64 reject:u8 rejectHint:u64
-//	          seq:u64 context:u64
+//	          seq:u64 context:u64 transfer:u8
 //	          nEntries:u32 entry* hasSnapshot:u8 [snapshot]
 //	entry   = term:u64 index:u64 type:u8 nData:u32 data
 //	snapshot= index:u64 term:u64 nVoters:u32 u64* nLearners:u32 u64*
@@ -49,10 +49,10 @@ const (
 const (
 	bodyHeaderBytes     = 2 // version, kind
 	helloBytes          = bodyHeaderBytes + 3*8
-	messageFixedBytes   = 1 + 9*8 + 1 + 4 + 1 // fields before, between and after the entries
+	messageFixedBytes   = 1 + 9*8 + 1 + 1 + 4 + 1 // fields before, between and after the entries
 	entryFixedBytes     = 8 + 8 + 1 + 4
 	snapshotFixedBytes  = 8 + 8 + 4 + 4 + 4
-	messageTypeKnownMax = raft.ReadIndexResponse
+	messageTypeKnownMax = raft.TimeoutNowRequest
 )
 
 var (
@@ -153,6 +153,7 @@ func appendMessagePayload(b []byte, m raft.Message) []byte {
 	for _, v := range [...]uint64{m.RejectHint, m.Seq, m.Context} {
 		b = binary.BigEndian.AppendUint64(b, v)
 	}
+	b = append(b, boolByte(m.Transfer))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Entries)))
 	for _, e := range m.Entries {
 		b = binary.BigEndian.AppendUint64(b, e.Term)

@@ -44,6 +44,7 @@ func genMessage(t *rapid.T) raft.Message {
 		RejectHint: rapid.Uint64().Draw(t, "rejectHint"),
 		Seq:        rapid.Uint64().Draw(t, "seq"),
 		Context:    rapid.Uint64().Draw(t, "context"),
+		Transfer:   rapid.Bool().Draw(t, "transfer"),
 	}
 	for range rapid.IntRange(0, 5).Draw(t, "entries") {
 		m.Entries = append(m.Entries, raft.Entry{

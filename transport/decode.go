@@ -115,6 +115,7 @@ func decodeMessagePayload(payload []byte) (raft.Message, error) {
 	m.Index, m.Commit = d.u64("index"), d.u64("commit")
 	m.Reject = d.bool("reject")
 	m.RejectHint, m.Seq, m.Context = d.u64("rejectHint"), d.u64("seq"), d.u64("context")
+	m.Transfer = d.bool("transfer")
 	m.Entries = d.entries()
 	if d.bool("hasSnapshot") {
 		m.Snapshot = d.snapshot()
