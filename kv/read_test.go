@@ -1,0 +1,83 @@
+package kv
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftcheck/raftcheck/raft"
+)
+
+func checkQuorumGroup(t *testing.T) *group {
+	return newGroup(t, 3, func(c *Config) { c.Node.Raft.CheckQuorum = true })
+}
+
+// read starts a read of key in mode on id, settles, and returns the answer.
+func (g *group) read(id uint64, key string, mode ReadMode) (*answer, error) {
+	g.t.Helper()
+	a := &answer{}
+	if err := g.svcs[id].StartRead(key, mode, a.done); err != nil {
+		return nil, err
+	}
+	g.settle()
+	return a, nil
+}
+
+func TestEveryReadModeSeesACompletedWrite(t *testing.T) {
+	g := checkQuorumGroup(t)
+	g.elect(1)
+	s := NewSession(7)
+	require.NoError(t, g.run(1, s.Next(Put("k", "v"))).err)
+	// A heartbeat round gives the leader its lease.
+	require.NoError(t, g.node(1).Tick())
+	g.settle()
+	for _, tc := range []struct {
+		node uint64
+		mode ReadMode
+	}{{1, ReadIndex}, {1, ReadLease}, {1, ReadFollower}, {2, ReadFollower}, {3, ReadFollower}} {
+		a, err := g.read(tc.node, "k", tc.mode)
+		require.NoError(t, err, "%s on %d", tc.mode, tc.node)
+		require.Equal(t, 1, a.called, "%s on %d answered once", tc.mode, tc.node)
+		assert.Equal(t, Result{Value: "v", Found: true}, a.res, "%s on %d", tc.mode, tc.node)
+	}
+}
+
+func TestReadModesThatCannotBeServedNowSayWhy(t *testing.T) {
+	g := checkQuorumGroup(t)
+	g.elect(1)
+	_, err := g.read(2, "k", ReadIndex)
+	var nle *raft.NotLeaderError
+	require.ErrorAs(t, err, &nle, "a readindex read is for the leader")
+	assert.Equal(t, uint64(1), nle.Leader)
+	_, err = g.read(2, "k", ReadLease)
+	require.ErrorAs(t, err, &nle)
+	_, err = g.read(1, "k", ReadLease)
+	require.ErrorIs(t, err, raft.ErrLeaseNotHeld, "no lease before a quorum acknowledged a heartbeat")
+	_, err = g.read(1, "k", ReadLog)
+	require.ErrorIs(t, err, ErrInvalidCommand, "log reads go through Start")
+	_, err = g.read(1, "", ReadIndex)
+	require.ErrorIs(t, err, ErrInvalidCommand)
+}
+
+func TestFollowerReadWaitingForItsIndexIsAbortedByALeaderChange(t *testing.T) {
+	g := checkQuorumGroup(t)
+	g.elect(1)
+	// The follower's request never reaches the leader.
+	g.net.cut[1] = true
+	a := &answer{}
+	require.NoError(t, g.svcs[2].StartRead("k", ReadFollower, a.done))
+	g.settle()
+	require.Zero(t, a.called)
+	// 2 and 3 hear nothing from 1 and elect one of them; 2's leader
+	// changes, and the read that waits on 1 is told to retry.
+	for tick := 0; a.called == 0; tick++ {
+		require.Less(t, tick, 100, "no new leader")
+		require.NoError(t, g.node(2).Tick())
+		require.NoError(t, g.node(3).Tick())
+		g.settle()
+	}
+	require.Equal(t, 1, a.called)
+	assert.True(t, errors.Is(a.err, ErrReadAborted), "retryable: %v", a.err)
+}
