@@ -98,6 +98,9 @@ func (r *core) HandlePreVoteRequest(m Message) {
 	// m.Term > r.term here, or the request came from our own term. In our
 	// own term a pre-vote is granted only under the rules of a real vote.
 	canVote := m.Term > r.term || r.vote == m.From || (r.vote == None && r.lead == None)
+	// Within our promise to a leader, refuse in our own term too: a
+	// message that is not from a leader may have moved us to this term.
+	canVote = canVote && !(m.Term == r.term && r.inLease() && r.vote != m.From)
 	if canVote && (r.log.isUpToDate(m.Index, m.LogTerm) || r.bugs.GrantVoteWithoutLogCheck) {
 		r.send(Message{Type: PreVoteResponse, To: m.From, Term: m.Term})
 	} else {
@@ -111,6 +114,11 @@ func (r *core) HandlePreVoteRequest(m Message) {
 // term and know of no leader in it.
 func (r *core) HandleRequestVoteRequest(m Message) {
 	canVote := r.vote == m.From || (r.vote == None && r.lead == None)
+	// stepHigherTerm enforced our promise to a leader for a later term;
+	// enforce it in our own term as well, which a message that was not
+	// from a leader may have moved us to. A transfer's campaign is exempt:
+	// the leader asked for it.
+	canVote = canVote && (m.Transfer || r.vote == m.From || !r.inLease())
 	upToDate := r.log.isUpToDate(m.Index, m.LogTerm) || r.bugs.GrantVoteWithoutLogCheck
 	if canVote && upToDate {
 		r.setVote(m.From)

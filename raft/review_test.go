@@ -87,3 +87,19 @@ func TestLeaderWithCheckQuorumIgnoresHigherTermVoteRequests(t *testing.T) {
 	assert.Equal(t, raft.Leader, st.Role, "a node that kept timing out alone does not depose a live leader")
 	assert.Equal(t, uint64(1), st.Term)
 }
+
+// The same promise holds for a vote request of the term a stale message
+// moved the follower to, not only for later terms.
+func TestVoteRefusalHoldsInTheTermAStaleMessageMovedUsTo(t *testing.T) {
+	nw := rafttest.New(t, 3, func(c *raft.Config) { c.CheckQuorum = true })
+	nw.Elect(1)
+	nd := nw.Nodes[2]
+	require.NoError(t, nd.Step(raft.Message{Type: raft.PreVoteResponse, From: 3, To: 2, Term: 2, Reject: true}))
+	require.Equal(t, uint64(2), nd.Status().Term)
+	require.NoError(t, nd.Step(raft.Message{Type: raft.RequestVoteRequest, From: 3, To: 2, Term: 2, Index: 9, LogTerm: 1}))
+	nw.Process(2)
+	resp := nw.Drop(func(m raft.Message) bool { return m.From == 2 && m.To == 3 && m.Type == raft.RequestVoteResponse })
+	require.Len(t, resp, 1)
+	assert.True(t, resp[0].Reject)
+	assert.Equal(t, raft.None, nd.Status().Vote)
+}
