@@ -10,45 +10,75 @@ import (
 // timeout or two, more ticks change nothing but cost time.
 const ticksMax = 1000
 
-// ticksSince is how many ticks of interval passed from last to now: one
-// for the first tick or a clock of unknown interval, and at least one.
-func ticksSince(last, now time.Time, interval time.Duration) int {
-	if last.IsZero() || interval <= 0 {
-		return 1
+// tickCounter turns a monotonic clock into whole ticks of interval. It is
+// how Run counts time that a time.Ticker would drop during a stall (a
+// pause, a long GC): the ticker's channel then holds one stale tick, so
+// counting ticks received would undercount, and a leader would hold its
+// lease too long.
+type tickCounter struct {
+	interval time.Duration
+	last     time.Time
+}
+
+// due returns how many ticks passed since the last call that took some,
+// at most ticksMax, and moves last forward by that many intervals.
+func (c *tickCounter) due(now time.Time) int {
+	if c.last.IsZero() {
+		c.last = now
+		return 0
 	}
-	n := int((now.Sub(last) + interval/2) / interval)
-	return min(max(n, 1), ticksMax)
+	n := int(now.Sub(c.last) / c.interval)
+	if n <= 0 {
+		return 0
+	}
+	c.last = c.last.Add(time.Duration(n) * c.interval)
+	return min(n, ticksMax)
 }
 
 // Run drives the node from the calling goroutine until ctx ends or the
-// node stops: it ticks on every tick of clock, runs every function handed
-// to Submit, and calls Process after each. It returns why it ended; after
-// it returns, the node is stopped.
+// node stops: it ticks as the clock says, runs every function handed to
+// Submit, and calls Process after each. With an IntervalClock the ticks
+// are counted from the monotonic clock before anything else is handled,
+// so no request is served with a count of time from before a stall;
+// with another Clock, each tick received is one tick. It returns why it
+// ended; after it returns, the node is stopped.
 func (n *Node) Run(ctx context.Context, clock Clock) error {
 	if err := n.check(); err != nil {
 		return err
 	}
 	ticks := clock.Ticks()
-	var interval time.Duration
-	if ic, ok := clock.(IntervalClock); ok {
-		interval = ic.Interval()
+	var counter *tickCounter
+	if ic, ok := clock.(IntervalClock); ok && ic.Interval() > 0 {
+		counter = &tickCounter{interval: ic.Interval()}
+		counter.due(time.Now())
 	}
-	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return n.stop(ctx.Err())
-		case now := <-ticks:
-			for range ticksSince(last, now, interval) {
+		case <-ticks:
+			if counter == nil {
 				n.raft.Tick()
 			}
-			last = now
 		case fn := <-n.inbox:
+			if counter != nil {
+				n.catchUp(counter)
+			}
 			fn(n)
+		}
+		if counter != nil {
+			n.catchUp(counter)
 		}
 		if err := n.Process(); err != nil {
 			return err
 		}
+	}
+}
+
+// catchUp takes the ticks the monotonic clock says are due.
+func (n *Node) catchUp(c *tickCounter) {
+	for range c.due(time.Now()) {
+		n.raft.Tick()
 	}
 }
 
