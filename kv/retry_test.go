@@ -127,8 +127,15 @@ func TestRetriesUnderLossDuplicationAndReorderingTakeEffectOnce(t *testing.T) {
 			}
 			clear(g.net.cut)
 			g.settle()
-			g.node(1).Tick()
-			g.settle()
+			// Heartbeats from whichever node leads carry the last commit
+			// index to every replica; a replica whose snapshot was lost
+			// gets another after an election timeout.
+			for range 3 * 10 {
+				for _, id := range g.ids {
+					require.NoError(t, g.node(id).Tick())
+				}
+				g.settle()
+			}
 			v, _ := g.svcs[1].Store().Lookup("k")
 			for _, id := range g.ids {
 				got, _ := g.svcs[id].Store().Lookup("k")

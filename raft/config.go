@@ -82,8 +82,12 @@ type Config struct {
 	// return stale data. Zero takes DefaultLeaseDriftBound.
 	LeaseDriftBound float64
 
-	// Rand is the source of election jitter. When nil, a source seeded
-	// with ID is used, so a run is still a function of its inputs.
+	// Rand is the source of election jitter and of the random start of
+	// the numbers a follower gives its forwarded reads. When nil, a source
+	// seeded with ID is used, so a run is still a function of its inputs.
+	// A production node should seed it afresh at each start: then answers
+	// to reads forwarded before a restart cannot be mistaken for answers
+	// to new ones.
 	Rand *rand.Rand
 	// Trace, if set, receives one event for every action the core takes.
 	// A nil Trace costs nothing.

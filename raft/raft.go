@@ -125,6 +125,8 @@ func newCore(c Config) (*core, error) {
 		cfg: cfg,
 	}
 	r.reads.sentTick = make(map[uint64]uint64)
+	r.reads.forwarded = make(map[uint64]uint64)
+	r.reads.forwardSeq = cfg.Rand.Uint64() >> 1 // room to count up
 	if cfg.Bugs != nil {
 		r.bugs = *cfg.Bugs
 	}

@@ -31,6 +31,7 @@ type ReadState struct {
 type readRequest struct {
 	id   uint64
 	from uint64
+	seq  uint64 // the follower's own number for a forwarded read
 }
 
 // readRound is a read index awaiting confirmation by a quorum's
@@ -53,7 +54,22 @@ type readState struct {
 	// sentTick is the leader's tick count when each recent heartbeat
 	// broadcast went out, for the lease.
 	sentTick map[uint64]uint64
+
+	// forwardSeq numbers a follower's forwarded reads, from a random
+	// start drawn when the node starts; forwarded maps the numbers still
+	// outstanding to the application's request IDs, oldest first in
+	// forwardOrder. An answer is taken only for a number outstanding in
+	// this incarnation: request IDs may repeat after a restart, and a
+	// delayed answer to the earlier incarnation's read carries an index
+	// that may be stale for the new one.
+	forwardSeq   uint64
+	forwarded    map[uint64]uint64
+	forwardOrder []uint64
 }
+
+// forwardedMax bounds the forwarded reads a follower remembers; the oldest
+// is forgotten first, and its reader times out and retries.
+const forwardedMax = 4096
 
 // readIndex asks for a read index for request id. On the leader the read
 // joins the next confirmation round; on a follower it is forwarded to the
@@ -66,7 +82,15 @@ func (r *core) readIndex(id uint64) error {
 	case r.lead == None:
 		return &NotLeaderError{Term: r.term}
 	}
-	r.send(Message{Type: ReadIndexRequest, To: r.lead, Context: id})
+	r.reads.forwardSeq++
+	seq := r.reads.forwardSeq
+	r.reads.forwarded[seq] = id
+	r.reads.forwardOrder = append(r.reads.forwardOrder, seq)
+	if len(r.reads.forwardOrder) > forwardedMax {
+		delete(r.reads.forwarded, r.reads.forwardOrder[0])
+		r.reads.forwardOrder = r.reads.forwardOrder[1:]
+	}
+	r.send(Message{Type: ReadIndexRequest, To: r.lead, Context: id, Seq: seq})
 	return nil
 }
 
@@ -84,12 +108,17 @@ func (r *core) canStartReadRound() bool {
 
 // HandleReadIndexRequest takes a follower's read into the next round.
 func (r *core) HandleReadIndexRequest(m Message) {
-	r.reads.waiting = append(r.reads.waiting, readRequest{id: m.Context, from: m.From})
+	r.reads.waiting = append(r.reads.waiting, readRequest{id: m.Context, from: m.From, seq: m.Seq})
 	r.traceAction("HandleReadIndexRequest", &m)
 }
 
 // HandleReadIndexResponse hands a follower its read index.
 func (r *core) HandleReadIndexResponse(m Message) {
+	if id, ok := r.reads.forwarded[m.Seq]; !ok || id != m.Context {
+		r.traceAction("DropStaleMessage", &m)
+		return
+	}
+	delete(r.reads.forwarded, m.Seq)
 	r.reads.ready = append(r.reads.ready, ReadState{RequestID: m.Context, Index: m.Index})
 	r.traceAction("HandleReadIndexResponse", &m)
 }
@@ -140,7 +169,7 @@ func (r *core) releaseConfirmedReads() {
 			if req.from == None {
 				r.reads.ready = append(r.reads.ready, ReadState{RequestID: req.id, Index: round.index})
 			} else {
-				r.send(Message{Type: ReadIndexResponse, To: req.from, Index: round.index, Context: req.id})
+				r.send(Message{Type: ReadIndexResponse, To: req.from, Index: round.index, Context: req.id, Seq: req.seq})
 			}
 		}
 	}
@@ -223,4 +252,7 @@ func (r *core) pruneSentTicks() {
 func (r *core) resetReads() {
 	r.reads.waiting, r.reads.rounds = nil, nil
 	clear(r.reads.sentTick)
+	// Answers to reads forwarded in an earlier term are stale anyway.
+	clear(r.reads.forwarded)
+	r.reads.forwardOrder = r.reads.forwardOrder[:0]
 }

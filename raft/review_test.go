@@ -1,6 +1,7 @@
 package raft_test
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -102,4 +103,32 @@ func TestVoteRefusalHoldsInTheTermAStaleMessageMovedUsTo(t *testing.T) {
 	require.Len(t, resp, 1)
 	assert.True(t, resp[0].Reject)
 	assert.Equal(t, raft.None, nd.Status().Vote)
+}
+
+// A follower restarted in the same term may number a new forwarded read as
+// an earlier incarnation did; a delayed answer to the earlier read must not
+// be taken for the new one, whose index it may not cover.
+func TestAnswerToAReadForwardedBeforeARestartIsDropped(t *testing.T) {
+	nw := rafttest.New(t, 3, func(c *raft.Config) { c.Rand = rand.New(rand.NewPCG(1, c.ID)) })
+	nw.Elect(1)
+	require.NoError(t, nw.Nodes[2].ReadIndex(1))
+	var old []raft.Message
+	for round := 0; round < 1000; round++ {
+		nw.ProcessAll()
+		old = append(old, nw.Drop(func(m raft.Message) bool { return m.Type == raft.ReadIndexResponse })...)
+		if len(nw.Pending) == 0 {
+			break
+		}
+		nw.Deliver(0)
+	}
+	require.NotEmpty(t, old, "the leader answered")
+	nw.Crash(2)
+	nw.Restart(2)
+	nw.Tick(1, 1)
+	nw.DeliverAll() // 2 learns its leader again
+	for _, m := range old {
+		require.NoError(t, nw.Nodes[2].Step(m))
+	}
+	nw.Process(2)
+	assert.Empty(t, nw.Nodes[2].ReadStates, "the old answer is not for this incarnation")
 }

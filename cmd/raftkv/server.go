@@ -1,6 +1,10 @@
 package main
 
 import (
+	crand "crypto/rand"
+	"encoding/binary"
+	mrand "math/rand/v2"
+
 	"context"
 	"errors"
 	"fmt"
@@ -148,6 +152,10 @@ func startNode(cfg config) (_ *server, err error) {
 			HeartbeatTicks: heartbeatTicks,
 			PreVote:        true,
 			CheckQuorum:    true,
+			// A fresh seed at each start: a follower numbers its forwarded
+			// reads from a random point, so answers to reads sent before a
+			// restart are not taken for new ones.
+			Rand: freshRand(),
 		},
 		Storage:   s.wal,
 		Transport: s.tr,
@@ -326,4 +334,13 @@ func runDev(ctx context.Context, stdout, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// freshRand returns a source seeded from the operating system's randomness.
+func freshRand() *mrand.Rand {
+	var b [16]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		panic("raftkv: no randomness from the operating system: " + err.Error())
+	}
+	return mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))
 }
