@@ -44,12 +44,18 @@ func ParseReadMode(s string) (ReadMode, error) {
 // node's leader changes: the index may never come. Retry the read.
 var ErrReadAborted = errors.New("kv: read aborted by a leader change")
 
+// ReadTicksMax is how many ticks a read waits for its read index before
+// it is aborted with ErrReadAborted: a ReadIndexRequest or its answer may
+// be lost, and a read left waiting would hold a PendingMax slot for ever.
+const ReadTicksMax = 50
+
 // waitingRead is a read outside the log: its key, its read index once
-// known, and who to answer.
+// known, the ticks it has waited for it, and who to answer.
 type waitingRead struct {
 	key   string
 	index uint64
 	known bool
+	ticks int
 	done  func(Result, error)
 }
 
@@ -127,6 +133,27 @@ func (m machine) ReadsReady(reads []raft.ReadState, applied uint64) {
 		w := s.reads[id]
 		delete(s.reads, id)
 		w.done(s.read(w.key), nil)
+	}
+}
+
+// Ticked implements node.TickObserver: reads that waited ReadTicksMax
+// ticks for their index are aborted, so the reader retries.
+func (m machine) Ticked() {
+	s := m.s
+	var expired []uint64
+	for id, w := range s.reads {
+		if !w.known {
+			w.ticks++
+			if w.ticks >= ReadTicksMax {
+				expired = append(expired, id)
+			}
+		}
+	}
+	slices.Sort(expired)
+	for _, id := range expired {
+		w := s.reads[id]
+		delete(s.reads, id)
+		w.done(Result{}, fmt.Errorf("%w: no read index after %d ticks", ErrReadAborted, ReadTicksMax))
 	}
 }
 

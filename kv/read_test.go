@@ -81,3 +81,24 @@ func TestFollowerReadWaitingForItsIndexIsAbortedByALeaderChange(t *testing.T) {
 	require.Equal(t, 1, a.called)
 	assert.True(t, errors.Is(a.err, ErrReadAborted), "retryable: %v", a.err)
 }
+
+func TestReadWhoseIndexNeverComesIsAbortedAfterReadTicksMax(t *testing.T) {
+	g := checkQuorumGroup(t)
+	g.elect(1)
+	g.net.cut[1] = true // the forwarded request is lost
+	a := &answer{}
+	require.NoError(t, g.svcs[2].StartRead("k", ReadFollower, a.done))
+	g.settle()
+	for range ReadTicksMax - 1 {
+		// Tick only the follower, so its leader stays the same.
+		g.svcs[2].machineTick()
+	}
+	require.Zero(t, a.called)
+	g.svcs[2].machineTick()
+	require.Equal(t, 1, a.called)
+	assert.ErrorIs(t, a.err, ErrReadAborted)
+	assert.Zero(t, g.svcs[2].Waiting()+len(g.svcs[2].reads), "the slot is free again")
+}
+
+// machineTick is Ticked as the node calls it after a tick.
+func (s *Service) machineTick() { machine{s}.Ticked() }

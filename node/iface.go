@@ -50,6 +50,13 @@ type ReadObserver interface {
 	ReadsReady(reads []raft.ReadState, applied uint64)
 }
 
+// TickObserver may be implemented by a StateMachine that measures waits
+// in ticks, for example to give up on a read whose answer was lost. Ticked
+// is called after each tick of the core, on the node's goroutine.
+type TickObserver interface {
+	Ticked()
+}
+
 // Clock tells a running Node when to tick. The Node reads no wall clock
 // itself: time is only the ticks it is told of.
 type Clock interface {

@@ -106,8 +106,16 @@ func (n *Node) Tick() error {
 	if err := n.check(); err != nil {
 		return err
 	}
-	n.raft.Tick()
+	n.tick()
 	return nil
+}
+
+// tick ticks the core and tells a TickObserver state machine.
+func (n *Node) tick() {
+	n.raft.Tick()
+	if o, ok := n.sm.(TickObserver); ok {
+		o.Ticked()
+	}
 }
 
 // Step hands the core a message from another node. A malformed message is

@@ -58,7 +58,7 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 			return n.stop(ctx.Err())
 		case <-ticks:
 			if counter == nil {
-				n.raft.Tick()
+				n.tick()
 			}
 		case fn := <-n.inbox:
 			if counter != nil {
@@ -78,7 +78,7 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 // catchUp takes the ticks the monotonic clock says are due.
 func (n *Node) catchUp(c *tickCounter) {
 	for range c.due(time.Now()) {
-		n.raft.Tick()
+		n.tick()
 	}
 }
 
