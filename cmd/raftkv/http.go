@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/raftcheck/raftcheck/kv"
+	"github.com/raftcheck/raftcheck/kv/client"
 	"github.com/raftcheck/raftcheck/node"
 	"github.com/raftcheck/raftcheck/raft"
 )
@@ -25,32 +26,6 @@ const (
 	// defaultReadMode is the mode of a GET without ?mode=.
 	defaultReadMode = kv.ReadIndex
 )
-
-// Error codes of the JSON error body; kv/client keys its retries on them.
-const (
-	codeNotLeader      = "not_leader"
-	codeBadRequest     = "bad_request"
-	codeTooLarge       = "too_large"
-	codeSession        = "session"
-	codeOutcomeUnknown = "outcome_unknown"
-	codeRetry          = "retry"
-	codeInternal       = "internal"
-)
-
-// result is the body of a successful answer.
-type result struct {
-	Value string `json:"value"`
-	Found bool   `json:"found"`
-	OK    bool   `json:"ok"`
-}
-
-// errorBody is the body of an error answer.
-type errorBody struct {
-	Error     string `json:"error"`
-	Code      string `json:"code"`
-	Leader    uint64 `json:"leader,omitempty"`
-	LeaderURL string `json:"leader_url,omitempty"`
-}
 
 // casBody is the body of POST /kv/{key}/cas.
 type casBody struct {
@@ -96,7 +71,7 @@ func (s *server) handleGet(w http.ResponseWriter, r *http.Request) {
 	if m := r.URL.Query().Get("mode"); m != "" {
 		var err error
 		if mode, err = kv.ParseReadMode(m); err != nil {
-			s.writeError(w, http.StatusBadRequest, codeBadRequest, err, 0)
+			s.writeError(w, http.StatusBadRequest, client.CodeBadRequest, err, 0)
 			return
 		}
 	}
@@ -147,21 +122,21 @@ func (s *server) handleWrite(build func(key, body string) (kv.Command, error)) h
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, bodyBytesMax))
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.writeError(w, http.StatusRequestEntityTooLarge, codeTooLarge,
+			s.writeError(w, http.StatusRequestEntityTooLarge, client.CodeTooLarge,
 				fmt.Errorf("body over bodyBytesMax (%d bytes)", bodyBytesMax), 0)
 			return
 		}
 		if err != nil {
-			s.writeError(w, http.StatusBadRequest, codeBadRequest, fmt.Errorf("read body: %v", err), 0)
+			s.writeError(w, http.StatusBadRequest, client.CodeBadRequest, fmt.Errorf("read body: %v", err), 0)
 			return
 		}
 		cmd, err := build(r.PathValue("key"), string(body))
 		if err != nil {
-			s.writeError(w, http.StatusBadRequest, codeBadRequest, err, 0)
+			s.writeError(w, http.StatusBadRequest, client.CodeBadRequest, err, 0)
 			return
 		}
 		if cmd, err = s.stamp(r, cmd); err != nil {
-			s.writeError(w, http.StatusBadRequest, codeBadRequest, err, 0)
+			s.writeError(w, http.StatusBadRequest, client.CodeBadRequest, err, 0)
 			return
 		}
 		if err := cmd.Validate(); err != nil {
@@ -205,7 +180,7 @@ func (s *server) handleTransfer(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	to, err := strconv.ParseUint(r.URL.Query().Get("to"), 10, 64)
 	if err != nil || to == 0 {
-		s.writeError(w, http.StatusBadRequest, codeBadRequest, fmt.Errorf("transfer: want ?to=N with N > 0"), 0)
+		s.writeError(w, http.StatusBadRequest, client.CodeBadRequest, fmt.Errorf("transfer: want ?to=N with N > 0"), 0)
 		return
 	}
 	out := make(chan error, 1)
@@ -245,32 +220,32 @@ func (s *server) handleStatus(w http.ResponseWriter, r *http.Request) {
 // answer writes res, or err mapped to a status and code.
 func (s *server) answer(w http.ResponseWriter, res kv.Result, err error) {
 	if err == nil {
-		writeJSON(w, http.StatusOK, result{Value: res.Value, Found: res.Found, OK: res.OK})
+		writeJSON(w, http.StatusOK, client.Answer{Value: res.Value, Found: res.Found, OK: res.OK})
 		return
 	}
 	var nle *raft.NotLeaderError
 	switch {
 	case errors.As(err, &nle):
-		s.writeError(w, http.StatusMisdirectedRequest, codeNotLeader, err, nle.Leader)
+		s.writeError(w, http.StatusMisdirectedRequest, client.CodeNotLeader, err, nle.Leader)
 	case errors.Is(err, kv.ErrOutcomeUnknown):
-		s.writeError(w, http.StatusServiceUnavailable, codeOutcomeUnknown,
+		s.writeError(w, http.StatusServiceUnavailable, client.CodeOutcomeUnknown,
 			fmt.Errorf("%w; retry with the same client and seq", err), 0)
 	case errors.Is(err, errNotStarted), errors.Is(err, kv.ErrReadAborted), errors.Is(err, raft.ErrLeaseNotHeld),
 		errors.Is(err, raft.ErrTransferInProgress), errors.Is(err, kv.ErrTooManyPending), errors.Is(err, node.ErrStopped):
-		s.writeError(w, http.StatusServiceUnavailable, codeRetry, err, 0)
+		s.writeError(w, http.StatusServiceUnavailable, client.CodeRetry, err, 0)
 	case errors.Is(err, kv.ErrValueTooLarge):
-		s.writeError(w, http.StatusRequestEntityTooLarge, codeTooLarge, err, 0)
+		s.writeError(w, http.StatusRequestEntityTooLarge, client.CodeTooLarge, err, 0)
 	case errors.Is(err, kv.ErrStaleSequence), errors.Is(err, kv.ErrSessionExpired):
-		s.writeError(w, http.StatusConflict, codeSession, err, 0)
+		s.writeError(w, http.StatusConflict, client.CodeSession, err, 0)
 	case errors.Is(err, kv.ErrInvalidCommand), errors.Is(err, raft.ErrTransferRefused), errors.Is(err, raft.ErrLeaseDisabled):
-		s.writeError(w, http.StatusBadRequest, codeBadRequest, err, 0)
+		s.writeError(w, http.StatusBadRequest, client.CodeBadRequest, err, 0)
 	default:
-		s.writeError(w, http.StatusInternalServerError, codeInternal, err, 0)
+		s.writeError(w, http.StatusInternalServerError, client.CodeInternal, err, 0)
 	}
 }
 
 func (s *server) writeError(w http.ResponseWriter, status int, code string, err error, leader uint64) {
-	b := errorBody{Error: err.Error(), Code: code, Leader: leader}
+	b := client.ErrorAnswer{Error: err.Error(), Code: code, Leader: leader}
 	if leader != 0 {
 		b.LeaderURL = s.clientURL(leader)
 	}

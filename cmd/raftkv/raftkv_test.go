@@ -294,7 +294,7 @@ func TestHTTPAnswersBadRequestsWithAMessage(t *testing.T) {
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
 			defer resp.Body.Close()
-			var eb errorBody
+			var eb client.ErrorAnswer
 			require.NoError(t, json.NewDecoder(resp.Body).Decode(&eb))
 			assert.Equal(t, tt.status, resp.StatusCode, "%+v", eb)
 			assert.NotEmpty(t, eb.Error)

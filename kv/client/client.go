@@ -161,7 +161,7 @@ func keyPath(key string) string { return "/kv/" + url.PathEscape(key) }
 
 // write runs one command of the session: every attempt carries the same
 // client and seq, so the server applies it at most once.
-func (c *Client) write(ctx context.Context, method, path string, body []byte) (result, error) {
+func (c *Client) write(ctx context.Context, method, path string, body []byte) (Answer, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cmd := c.session.Next(kv.Command{})
@@ -172,22 +172,9 @@ func (c *Client) write(ctx context.Context, method, path string, body []byte) (r
 	return c.do(ctx, method, path, q, body)
 }
 
-type result struct {
-	Value string `json:"value"`
-	Found bool   `json:"found"`
-	OK    bool   `json:"ok"`
-}
-
-type errorBody struct {
-	Error     string `json:"error"`
-	Code      string `json:"code"`
-	Leader    uint64 `json:"leader"`
-	LeaderURL string `json:"leader_url"`
-}
-
 // do sends the request to the leader as best known, following not-leader
 // answers and retrying what may be retried, at most AttemptsMax times.
-func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte) (result, error) {
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte) (Answer, error) {
 	backoff := c.backoffMin
 	var last error
 	for attempt := 0; attempt < AttemptsMax; attempt++ {
@@ -197,14 +184,14 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			return res, nil
 		}
 		if ctx.Err() != nil {
-			return result{}, fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
+			return Answer{}, fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
 		}
 		redirect := false
 		switch {
 		case err != nil: // no answer: the server may be down; try another
 			last = err
 			c.rotate(base)
-		case eb.Code == "not_leader":
+		case eb.Code == CodeNotLeader:
 			last = fmt.Errorf("%s: %s", base, eb.Error)
 			if eb.LeaderURL != "" && eb.LeaderURL != base {
 				c.setLeader(eb.LeaderURL)
@@ -212,10 +199,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			} else {
 				c.rotate(base)
 			}
-		case eb.Code == "outcome_unknown", eb.Code == "retry":
+		case eb.Code == CodeOutcomeUnknown, eb.Code == CodeRetry:
 			last = fmt.Errorf("%s: %s", base, eb.Error)
 		default:
-			return result{}, answerError(method, path, eb)
+			return Answer{}, answerError(method, path, eb)
 		}
 		if redirect {
 			continue
@@ -223,54 +210,54 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
-			return result{}, fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
+			return Answer{}, fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
 		}
 		backoff = min(2*backoff, c.backoffMax)
 	}
-	return result{}, fmt.Errorf("%w: %s %s after %d attempts: %w", ErrRetriesExhausted, method, path, AttemptsMax, last)
+	return Answer{}, fmt.Errorf("%w: %s %s after %d attempts: %w", ErrRetriesExhausted, method, path, AttemptsMax, last)
 }
 
-// attempt makes one HTTP request. It returns the result, or the error body
+// attempt makes one HTTP request. It returns the Answer, or the error body
 // of an error answer, or err when there was no usable answer.
-func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (result, *errorBody, error) {
+func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (Answer, *ErrorAnswer, error) {
 	ctx, cancel := context.WithTimeout(ctx, AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
-		return result{}, nil, err
+		return Answer{}, nil, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return result{}, nil, err
+		return Answer{}, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, ResponseBytesMax))
 	if err != nil {
-		return result{}, nil, err
+		return Answer{}, nil, err
 	}
 	if resp.StatusCode == http.StatusOK {
-		var r result
+		var r Answer
 		if err := json.Unmarshal(data, &r); err != nil {
-			return result{}, nil, fmt.Errorf("%s: bad answer: %v", u, err)
+			return Answer{}, nil, fmt.Errorf("%s: bad answer: %v", u, err)
 		}
 		return r, nil, nil
 	}
-	var eb errorBody
+	var eb ErrorAnswer
 	if err := json.Unmarshal(data, &eb); err != nil || eb.Code == "" {
-		eb = errorBody{Code: "http", Error: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))}
+		eb = ErrorAnswer{Code: "http", Error: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))}
 	}
-	return result{}, &eb, nil
+	return Answer{}, &eb, nil
 }
 
 // answerError turns an error answer that is not worth retrying into an error.
-func answerError(method, path string, eb *errorBody) error {
+func answerError(method, path string, eb *ErrorAnswer) error {
 	var kind error
 	switch eb.Code {
-	case "bad_request":
+	case CodeBadRequest:
 		kind = ErrBadRequest
-	case "too_large":
+	case CodeTooLarge:
 		kind = ErrTooLarge
-	case "session":
+	case CodeSession:
 		kind = ErrSession
 	default:
 		kind = ErrServer

@@ -21,11 +21,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func TestClientFollowsNotLeaderToTheNamedLeader(t *testing.T) {
 	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, result{Value: "v", Found: true})
+		writeJSON(w, 200, Answer{Value: "v", Found: true})
 	}))
 	defer leader.Close()
 	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 421, errorBody{Error: "not leader", Code: "not_leader", Leader: 2, LeaderURL: leader.URL})
+		writeJSON(w, 421, ErrorAnswer{Error: "not leader", Code: CodeNotLeader, Leader: 2, LeaderURL: leader.URL})
 	}))
 	defer follower.Close()
 	c, err := New([]string{follower.URL}, 1)
@@ -46,10 +46,10 @@ func TestClientRetriesAnUnknownOutcomeWithTheSameSeq(t *testing.T) {
 		n := len(seqs)
 		mu.Unlock()
 		if n == 2 {
-			writeJSON(w, 503, errorBody{Error: "outcome unknown", Code: "outcome_unknown"})
+			writeJSON(w, 503, ErrorAnswer{Error: "outcome unknown", Code: CodeOutcomeUnknown})
 			return
 		}
-		writeJSON(w, 200, result{})
+		writeJSON(w, 200, Answer{})
 	}))
 	defer srv.Close()
 	c, err := New([]string{srv.URL}, 7)
@@ -68,7 +68,7 @@ func TestClientGivesUpAfterAttemptsMax(t *testing.T) {
 		mu.Lock()
 		calls++
 		mu.Unlock()
-		writeJSON(w, 503, errorBody{Error: "no leader", Code: "retry"})
+		writeJSON(w, 503, ErrorAnswer{Error: "no leader", Code: CodeRetry})
 	}))
 	defer srv.Close()
 	c, err := New([]string{srv.URL}, 1)
@@ -86,7 +86,7 @@ func TestClientDoesNotRetryABadRequest(t *testing.T) {
 	calls := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls++
-		writeJSON(w, 400, errorBody{Error: "bad mode", Code: "bad_request"})
+		writeJSON(w, 400, ErrorAnswer{Error: "bad mode", Code: CodeBadRequest})
 	}))
 	defer srv.Close()
 	c, err := New([]string{srv.URL}, 1)
