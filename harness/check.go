@@ -136,7 +136,7 @@ func (s *sim) traceHook(n *simNode) func(raft.TraceEvent) {
 	return func(ev raft.TraceEvent) {
 		n.term = ev.State.CurrentTerm
 		if ev.Name == "BecomeLeader" {
-			n.leading, n.leadAt = true, s.now
+			n.leading, n.leadAt, n.leadTerm = true, s.now, ev.State.CurrentTerm
 			s.checks.becameLeader(n, ev.State.CurrentTerm)
 		} else if n.leading && ev.State.State != "Leader" {
 			s.endLeadership(n)
@@ -151,15 +151,5 @@ func (s *sim) endLeadership(n *simNode) {
 		return
 	}
 	n.leading = false
-	s.rec.AddLeader(linearizability.Leader{Term: s.checks.termOf(n.id, n.leadAt), Node: n.id, Start: n.leadAt, End: s.now})
-}
-
-func (c *checker) termOf(id uint64, _ int64) uint64 {
-	var best uint64
-	for term, lead := range c.leaders {
-		if lead == id && term > best {
-			best = term
-		}
-	}
-	return best
+	s.rec.AddLeader(linearizability.Leader{Term: n.leadTerm, Node: n.id, Start: n.leadAt, End: s.now})
 }

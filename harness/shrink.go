@@ -123,23 +123,3 @@ func WriteArtifacts(dir string, cfg Config, res Result, trace []byte) error {
 	}
 	return nil
 }
-
-// ParseFaults parses a comma-separated list of fault kinds; "all" means
-// every kind and "none" no fault.
-func ParseFaults(list string) ([]string, error) {
-	switch list {
-	case "all", "":
-		return FaultKinds, nil
-	case "none":
-		return []string{}, nil
-	}
-	var kinds []string
-	for _, k := range strings.Split(list, ",") {
-		k = strings.TrimSpace(k)
-		if err := (Event{Kind: k, Rate: 1, Nodes: []uint64{1}, Rates: []float64{1}}).validate(1); err != nil {
-			return nil, err
-		}
-		kinds = append(kinds, k)
-	}
-	return kinds, nil
-}

@@ -189,7 +189,9 @@ type simNode struct {
 	missed  int
 	leading bool
 	leadAt  int64
-	term    uint64
+	// leadTerm is the term n leads in, while leading.
+	leadTerm uint64
+	term     uint64
 }
 
 // Now implements linearizability.Clock with virtual time.

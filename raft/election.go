@@ -50,7 +50,7 @@ func (r *core) BecomeCandidate() {
 // campaign records our own vote and asks every other voter for theirs.
 func (r *core) campaign(t MessageType, term uint64) {
 	r.trk.recordVote(r.id, true)
-	if r.tallyResult() == quorum.VoteWon {
+	if r.trk.tallyVotes() == quorum.VoteWon {
 		// A single-voter group wins at once.
 		r.wonElection(t)
 		return
@@ -98,9 +98,6 @@ func (r *core) HandlePreVoteRequest(m Message) {
 	// m.Term > r.term here, or the request came from our own term. In our
 	// own term a pre-vote is granted only under the rules of a real vote.
 	canVote := m.Term > r.term || r.vote == m.From || (r.vote == None && r.lead == None)
-	// Within our promise to a leader, refuse in our own term too: a
-	// message that is not from a leader may have moved us to this term.
-	canVote = canVote && !(m.Term == r.term && r.inLease() && r.vote != m.From)
 	if canVote && (r.log.isUpToDate(m.Index, m.LogTerm) || r.bugs.GrantVoteWithoutLogCheck) {
 		r.send(Message{Type: PreVoteResponse, To: m.From, Term: m.Term})
 	} else {
@@ -113,12 +110,8 @@ func (r *core) HandlePreVoteRequest(m Message) {
 // least as up to date as ours, if we have not voted for another in this
 // term and know of no leader in it.
 func (r *core) HandleRequestVoteRequest(m Message) {
+	// Step has already refused a vote our promise to a leader forbids.
 	canVote := r.vote == m.From || (r.vote == None && r.lead == None)
-	// stepHigherTerm enforced our promise to a leader for a later term;
-	// enforce it in our own term as well, which a message that was not
-	// from a leader may have moved us to. A transfer's campaign is exempt:
-	// the leader asked for it.
-	canVote = canVote && (m.Transfer || r.vote == m.From || !r.inLease())
 	upToDate := r.log.isUpToDate(m.Index, m.LogTerm) || r.bugs.GrantVoteWithoutLogCheck
 	if canVote && upToDate {
 		r.setVote(m.From)
@@ -157,7 +150,7 @@ func (r *core) HandleRequestVoteResponse(m Message) {
 }
 
 func (r *core) tally(t MessageType) {
-	switch r.tallyResult() {
+	switch r.trk.tallyVotes() {
 	case quorum.VoteWon:
 		r.wonElection(t)
 	case quorum.VoteLost:

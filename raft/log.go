@@ -149,12 +149,12 @@ func (l *raftLog) slice(lo, hi, maxBytes uint64) ([]Entry, error) {
 		from := max(lo, l.offset)
 		u := l.unstable[from-l.offset : hi-l.offset]
 		if len(ents) == 0 {
-			return limitSize(u, maxBytes), nil
+			return LimitSize(u, maxBytes), nil
 		}
 		// Copy so that appending never writes into storage's slice.
 		combined := make([]Entry, 0, len(ents)+len(u))
 		combined = append(append(combined, ents...), u...)
-		ents = limitSize(combined, maxBytes)
+		ents = LimitSize(combined, maxBytes)
 	}
 	return ents, nil
 }

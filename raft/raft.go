@@ -15,7 +15,6 @@ import (
 	"fmt"
 
 	"github.com/raftcheck/raftcheck/internal/plant"
-	"github.com/raftcheck/raftcheck/raft/quorum"
 )
 
 // ErrNotLeader is returned by Propose on a node that is not the leader. The
@@ -161,10 +160,6 @@ func (r *core) hardState() HardState {
 	return HardState{Term: r.term, Vote: r.vote, Commit: r.log.committed}
 }
 
-func (r *core) quorumIsSelf() bool {
-	return len(r.trk.voters[0]) == 1 && !r.trk.voters.IsJoint() && r.trk.voters.Contains(r.id)
-}
-
 // send queues m. Responses to votes carry the term in m already; all other
 // messages carry the current term.
 func (r *core) send(m Message) {
@@ -187,6 +182,13 @@ func (r *core) tick() {
 func (r *core) step(m Message) error {
 	if err := r.validate(m); err != nil {
 		return err
+	}
+	if r.refusesVote(m) {
+		// Refuse without raising our term, or a node that was cut off
+		// and kept timing out could depose a live leader.
+		r.send(Message{Type: voteResponseType(m.Type), To: m.From, Reject: true})
+		r.traceAction(handlerName(m.Type), &m)
+		return nil
 	}
 	switch {
 	case m.Term > r.term:
@@ -219,10 +221,25 @@ func (r *core) step(m Message) error {
 	return nil
 }
 
+// refusesVote reports whether m asks for a (pre-)vote that our promise to
+// a leader forbids: one of our term or a later one, while we are within
+// an election timeout of hearing from a leader (or lead ourselves). The
+// promise does not depend on the term: a message that was not from a
+// leader may have moved us to a later term, and a vote in that term would
+// elect a second leader while the first still serves lease reads. A
+// transfer's campaign is exempt, since its leader asked for it, and so is
+// a repeated request from the candidate we already voted for.
+func (r *core) refusesVote(m Message) bool {
+	if m.Type != PreVoteRequest && m.Type != RequestVoteRequest {
+		return false
+	}
+	return m.Term >= r.term && !m.Transfer && r.inLease() && !(m.Term == r.term && r.vote == m.From)
+}
+
 // inLease reports whether this node heard from a live leader within the
 // election timeout. With CheckQuorum such a node refuses to vote, so a node
 // that merely lost touch with the leader cannot depose it (leader
-// stickiness).
+// stickiness), and a leader's lease can count on the promise.
 func (r *core) inLease() bool {
 	// A leader knows a live leader: itself. Without this a node with a
 	// higher term could depose a healthy leader by asking it for a vote.
@@ -241,18 +258,9 @@ func (r *core) heardFromLeader(lead uint64) {
 // returns false if the message was dealt with here.
 func (r *core) stepHigherTerm(m Message) bool {
 	switch m.Type {
-	case PreVoteRequest, RequestVoteRequest:
-		if r.inLease() && !m.Transfer {
-			// Refuse without raising our term: a node that was cut off
-			// and kept timing out must not depose a live leader.
-			r.send(Message{Type: voteResponseType(m.Type), To: m.From, Reject: true})
-			r.traceAction(handlerName(m.Type), &m)
-			return false
-		}
-		if m.Type == PreVoteRequest {
-			// Never change our term in response to a pre-vote.
-			return true
-		}
+	case PreVoteRequest:
+		// Never change our term in response to a pre-vote.
+		return true
 	case PreVoteResponse:
 		if !m.Reject {
 			// A granted pre-vote carries the term the candidate asked
@@ -397,6 +405,3 @@ func voteResponseType(t MessageType) MessageType {
 	}
 	return RequestVoteResponse
 }
-
-// tallyResult is the election outcome as the quorum package decides it.
-func (r *core) tallyResult() quorum.VoteResult { return r.trk.tallyVotes() }

@@ -85,15 +85,24 @@ func newLeaderBeforeCommitInTerm(t *testing.T, bugs *plant.Bugs) *rafttest.Netwo
 	return nw
 }
 
-func TestReadIndexWaitsForACommittedEntryOfTheLeadersTerm(t *testing.T) {
-	nw := newLeaderBeforeCommitInTerm(t, nil)
-	require.NoError(t, nw.Nodes[2].ReadIndex(1))
+// readBeforeNoOpCommits asks new leader 2 for a read index while none of
+// its appends (its no-op among them) get through, and returns the
+// ReadStates it hands out meanwhile.
+func readBeforeNoOpCommits(nw *rafttest.Network) []raft.ReadState {
+	if err := nw.Nodes[2].ReadIndex(1); err != nil {
+		panic(err)
+	}
 	var got []raft.ReadState
 	nw.DeliverAllExcept(func(m raft.Message) bool {
 		got = append(got, readStates(nw, 2)...)
 		return m.Type == raft.AppendEntriesRequest
 	})
-	got = append(got, readStates(nw, 2)...)
+	return append(got, readStates(nw, 2)...)
+}
+
+func TestReadIndexWaitsForACommittedEntryOfTheLeadersTerm(t *testing.T) {
+	nw := newLeaderBeforeCommitInTerm(t, nil)
+	got := readBeforeNoOpCommits(nw)
 	assert.Empty(t, got, "no read index before the no-op commits")
 	// Once the no-op commits, the read is served at or past "x".
 	nw.Tick(2, 1)
@@ -112,13 +121,7 @@ func TestReadIndexWaitsForACommittedEntryOfTheLeadersTerm(t *testing.T) {
 
 func TestPlantedReadIndexBeforeCommitInTermServesAStaleIndex(t *testing.T) {
 	nw := newLeaderBeforeCommitInTerm(t, &plant.Bugs{ReadIndexBeforeCommitInTerm: true})
-	require.NoError(t, nw.Nodes[2].ReadIndex(1))
-	var got []raft.ReadState
-	nw.DeliverAllExcept(func(m raft.Message) bool {
-		got = append(got, readStates(nw, 2)...)
-		return m.Type == raft.AppendEntriesRequest
-	})
-	got = append(got, readStates(nw, 2)...)
+	got := readBeforeNoOpCommits(nw)
 	require.Len(t, got, 1)
 	assert.Less(t, got[0].Index, uint64(2), "the read index misses the write committed in term 1")
 }

@@ -104,7 +104,7 @@ func (ms *MemoryStorage) Entries(lo, hi, maxBytes uint64) ([]Entry, error) {
 		return nil, nil
 	}
 	ents := ms.ents[lo-ms.offset() : hi-ms.offset()]
-	return slices.Clone(limitSize(ents, maxBytes)), nil
+	return slices.Clone(LimitSize(ents, maxBytes)), nil
 }
 
 // Term implements Storage.
@@ -218,9 +218,9 @@ func (ms *MemoryStorage) Append(entries []Entry) error {
 	return nil
 }
 
-// limitSize returns the longest prefix of ents within maxBytes, and never
-// less than one entry.
-func limitSize(ents []Entry, maxBytes uint64) []Entry {
+// LimitSize returns the longest prefix of ents within maxBytes, and never
+// less than one entry: what Storage.Entries must return for a size limit.
+func LimitSize(ents []Entry, maxBytes uint64) []Entry {
 	if len(ents) == 0 {
 		return ents
 	}

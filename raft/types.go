@@ -235,12 +235,3 @@ func (m Message) String() string {
 	}
 	return s
 }
-
-// isResponse reports whether t answers another message.
-func (t MessageType) isResponse() bool {
-	switch t {
-	case PreVoteResponse, RequestVoteResponse, AppendEntriesResponse, HeartbeatResponse, ReadIndexResponse:
-		return true
-	}
-	return false
-}

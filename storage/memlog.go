@@ -49,7 +49,7 @@ func (l *memLog) entries(lo, hi, maxBytes uint64) ([]raft.Entry, error) {
 	if lo >= hi {
 		return nil, nil
 	}
-	return slices.Clone(limitSize(l.ents[lo-l.offset():hi-l.offset()], maxBytes)), nil
+	return slices.Clone(raft.LimitSize(l.ents[lo-l.offset():hi-l.offset()], maxBytes)), nil
 }
 
 // live returns the part of ents not yet compacted, or an error if ents
@@ -93,20 +93,4 @@ func (l *memLog) compactTo(c ref) {
 	ents := make([]raft.Entry, 1, 1+len(rest))
 	ents[0] = raft.Entry{Index: c.index, Term: c.term}
 	l.ents = append(ents, rest...)
-}
-
-// limitSize returns the longest prefix of ents within maxBytes, and never
-// less than one entry (as raft.MemoryStorage does).
-func limitSize(ents []raft.Entry, maxBytes uint64) []raft.Entry {
-	if len(ents) == 0 {
-		return ents
-	}
-	size := ents[0].Size()
-	for i := 1; i < len(ents); i++ {
-		size += ents[i].Size()
-		if size > maxBytes {
-			return ents[:i]
-		}
-	}
-	return ents
 }
