@@ -79,7 +79,8 @@ func NewTickerClock(d time.Duration) *TickerClock {
 func (c *TickerClock) Interval() time.Duration { return c.d }
 
 // IntervalClock is a Clock that says how far apart its ticks are. Run then
-// counts ticks by the time each carries, not one per receive: a
+// counts ticks by the time each carries, not one per receive, and asks for
+// the interval again at every count, so it may change while Run runs: a
 // time.Ticker drops ticks while the process is stopped (a pause, a long
 // GC), and a leader that counted only the ticks it received would believe
 // less time had passed and hold its lease too long.

@@ -18,11 +18,21 @@ const ticksMax = 1000
 type tickCounter struct {
 	interval time.Duration
 	last     time.Time
+	// clock, if set, is asked for the interval at every count, so that a
+	// clock whose rate changes while Run runs (a fault hook skewing a
+	// node's clock) is followed; a non-positive answer keeps the last one.
+	clock IntervalClock
 }
 
 // due returns how many ticks passed since the last call that took some,
-// at most ticksMax, and moves last forward by that many intervals.
+// at most ticksMax, and moves last forward by that many intervals. A new
+// interval counts from the last tick taken.
 func (c *tickCounter) due(now time.Time) int {
+	if c.clock != nil {
+		if d := c.clock.Interval(); d > 0 {
+			c.interval = d
+		}
+	}
 	if c.last.IsZero() {
 		c.last = now
 		return 0
@@ -49,7 +59,7 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 	ticks := clock.Ticks()
 	var counter *tickCounter
 	if ic, ok := clock.(IntervalClock); ok && ic.Interval() > 0 {
-		counter = &tickCounter{interval: ic.Interval()}
+		counter = &tickCounter{interval: ic.Interval(), clock: ic}
 		counter.due(time.Now())
 	}
 	for {

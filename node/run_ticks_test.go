@@ -19,3 +19,22 @@ func TestTickCounterCountsTimeMissedDuringAStall(t *testing.T) {
 	assert.Equal(t, 30, c.due(t0.Add(2*d+3*time.Second)), "a 3 s stall is 30 ticks")
 	assert.Equal(t, ticksMax, c.due(t0.Add(time.Hour)))
 }
+
+// rateClock is an IntervalClock whose interval a test changes.
+type rateClock struct{ d time.Duration }
+
+func (c *rateClock) Ticks() <-chan time.Time { return nil }
+func (c *rateClock) Interval() time.Duration { return c.d }
+
+func TestTickCounterFollowsAClockWhoseIntervalChanges(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	clock := &rateClock{d: 100 * time.Millisecond}
+	c := &tickCounter{interval: clock.d, clock: clock}
+	assert.Equal(t, 0, c.due(t0))
+	assert.Equal(t, 1, c.due(t0.Add(100*time.Millisecond)))
+	// Twice as fast: a skewed clock believes twice the time passed.
+	clock.d = 50 * time.Millisecond
+	assert.Equal(t, 2, c.due(t0.Add(200*time.Millisecond)), "the new interval counts from the last tick taken")
+	clock.d = 0
+	assert.Equal(t, 2, c.due(t0.Add(300*time.Millisecond)), "a non-positive interval keeps the last one")
+}
