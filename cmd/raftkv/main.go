@@ -22,6 +22,7 @@
 //	POST   /kv/{key}/cas                   body {"expected": "...", "value": "..."}
 //	DELETE /kv/{key}
 //	POST   /admin/transfer?to=N            hand leadership to node N (on the leader)
+//	POST   /admin/fault/clock?rate=R       only with -fault-hooks: run this node's clock R times as fast
 //	GET    /status
 //
 // Writes take ?client=C&seq=S for exactly-once retries: a retry with the
@@ -116,6 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	fs.StringVar(&cfg.ClientAddr, "client", "", "HTTP client API listen address")
 	fs.StringVar(&clientPeers, "client-peers", "", "optional client URLs of members, for redirects: 1=host:port,...")
 	fs.StringVar(&clusterFlag, "cluster", "1", "cluster id (> 0); peers of another cluster are refused")
+	fs.DurationVar(&cfg.TickInterval, "tick", tickIntervalDefault, "length of a Raft tick (election timeout is 10 ticks)")
+	fs.BoolVar(&cfg.FaultHooks, "fault-hooks", false, "serve fault-injection admin endpoints (POST /admin/fault/clock?rate=R); for tests only")
 	fs.BoolVar(&dev, "dev", false, "start a local 3-node cluster in this process and print its client URLs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -153,6 +156,8 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 		return cfg, false, fmt.Errorf("%w: -data is required", errUsage)
 	case cfg.ClientAddr == "":
 		return cfg, false, fmt.Errorf("%w: -client is required", errUsage)
+	case cfg.TickInterval < tickIntervalMin || cfg.TickInterval > tickIntervalMax:
+		return cfg, false, fmt.Errorf("%w: -tick %v outside [%v, %v]", errUsage, cfg.TickInterval, tickIntervalMin, tickIntervalMax)
 	}
 	if cfg.ListenAddr == "" {
 		cfg.ListenAddr = cfg.Peers[cfg.ID]

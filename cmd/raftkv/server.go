@@ -27,6 +27,11 @@ import (
 const (
 	// tickIntervalDefault is the wall-clock length of one Raft tick.
 	tickIntervalDefault = 100 * time.Millisecond
+	// tickIntervalMin and tickIntervalMax bound -tick: shorter ticks
+	// than a scheduler's slice make elections churn, longer ones make a
+	// failover take minutes.
+	tickIntervalMin = time.Millisecond
+	tickIntervalMax = 10 * time.Second
 	// electionTicks is the election timeout in ticks (1 s at the default
 	// tick); heartbeatTicks is how often a leader sends heartbeats.
 	electionTicks  = 10
@@ -60,7 +65,10 @@ type config struct {
 	// RequestTimeout bounds one client request (requestTimeoutDefault if
 	// zero).
 	RequestTimeout time.Duration
-	Logf           func(format string, args ...any)
+	// FaultHooks enables the admin endpoints that inject faults (the
+	// clock rate); off by default, as they let any client skew the node.
+	FaultHooks bool
+	Logf       func(format string, args ...any)
 }
 
 // server is one running raftkv node: storage, transport, the KV service on
@@ -70,7 +78,7 @@ type server struct {
 	wal   *storage.WAL
 	tr    *transport.Transport
 	svc   *kv.Service
-	clock *node.TickerClock
+	clock *skewClock
 	http  *http.Server
 	cln   net.Listener
 
@@ -175,7 +183,7 @@ func startNode(cfg config) (_ *server, err error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.clock = node.NewTickerClock(cfg.TickInterval)
+	s.clock = newSkewClock(cfg.TickInterval)
 	go func() {
 		defer close(s.runDone)
 		s.runErr = s.svc.Node().Run(ctx, s.clock)
