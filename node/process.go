@@ -68,7 +68,9 @@ func (n *Node) apply(rd raft.Ready) error {
 			panic(fmt.Sprintf("node %d: committed entry %d handed out after applied %d: entries must be applied without gaps",
 				n.raft.ID(), e.Index, n.applied))
 		}
-		if len(e.Data) > 0 {
+		// A configuration entry is the core's business: it puts it in
+		// effect itself. The state machine sees application data only.
+		if e.Type == raft.EntryNormal && len(e.Data) > 0 {
 			if err := n.sm.Apply(e); err != nil {
 				return fmt.Errorf("apply entry %d of term %d: %w", e.Index, e.Term, err)
 			}
@@ -91,7 +93,12 @@ func (n *Node) maybeSnapshot() error {
 	if err != nil {
 		return fmt.Errorf("snapshot state machine at %d: %w", n.applied, err)
 	}
-	cs := n.raft.Status().ConfState
+	// The snapshot must carry the configuration in effect at its own
+	// index, which may differ from the latest one.
+	cs, err := n.raft.ConfStateAt(n.applied)
+	if err != nil {
+		return fmt.Errorf("configuration at %d: %w", n.applied, err)
+	}
 	if _, err := n.st.CreateSnapshot(n.applied, cs, data); err != nil {
 		return fmt.Errorf("create snapshot at %d: %w", n.applied, err)
 	}

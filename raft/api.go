@@ -44,6 +44,21 @@ func (r *Raft) Propose(data ...[]byte) error { return r.c.propose(data...) }
 // HasReady reports whether Ready would hand out anything.
 func (r *Raft) HasReady() bool { return r.c.hasReady() }
 
+// ProposeConfChange proposes a membership change (see ConfChange). Only
+// the leader takes it; others return a *NotLeaderError. A change that can
+// never be made returns an error wrapping ErrConfChangeInvalid; one that
+// must wait for an earlier change, or for the leader's first commit in its
+// term, an error wrapping ErrConfChangeInFlight. Either way nothing
+// changes. The change takes effect at each node when the node learns it is
+// committed.
+func (r *Raft) ProposeConfChange(cc ConfChange) error { return r.c.proposeConfChange(cc) }
+
+// ConfStateAt is the configuration in effect at index i, which must be at
+// or after the first index of the log minus one and at or below the
+// commit index. An application takes a snapshot at its applied index with
+// ConfStateAt(applied).
+func (r *Raft) ConfStateAt(i uint64) (ConfState, error) { return r.c.confStateAt(i) }
+
 // Ready returns what to persist, send and apply. Call Advance when done.
 func (r *Raft) Ready() Ready { return r.c.ready() }
 

@@ -42,6 +42,10 @@ type Config struct {
 	// are used only when Storage holds no membership yet.
 	Voters   []uint64
 	Learners []uint64
+	// Join starts a node with no membership, to be added to a running
+	// group: it never campaigns, and learns its configuration from the
+	// leader that adds it. It may not be set with Voters or Learners.
+	Join bool
 	// Applied is the last index the application has applied, on restart.
 	Applied uint64
 

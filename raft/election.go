@@ -87,6 +87,9 @@ func (r *core) BecomeLeader() {
 	// leader does not know their logs yet and optimistically assumes they
 	// match its own.
 	r.trk.progress[r.id].becomeReplicate()
+	// Entries from earlier terms may hold a configuration not yet known
+	// to be committed: no change until they are.
+	r.pendingConfIndex = r.log.lastIndex()
 	r.traceAction("BecomeLeader", nil)
 	r.appendEntries(Entry{})
 	r.bcastAppend()

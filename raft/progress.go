@@ -233,6 +233,7 @@ func (pr *Progress) isPaused() bool {
 
 // tracker holds the membership and, on the leader, every member's progress.
 type tracker struct {
+	conf     ConfState
 	voters   quorum.Joint
 	learners map[uint64]struct{}
 	progress map[uint64]*Progress
@@ -244,20 +245,45 @@ type tracker struct {
 
 func newTracker(cs ConfState, inflightMsgsMax int, inflightBytesMax uint64) tracker {
 	t := tracker{
-		voters:           quorum.Joint{quorum.NewMajority(cs.Voters...), quorum.Majority{}},
-		learners:         make(map[uint64]struct{}, len(cs.Learners)),
 		progress:         make(map[uint64]*Progress),
 		votes:            make(map[uint64]bool),
 		inflightMsgsMax:  inflightMsgsMax,
 		inflightBytesMax: inflightBytesMax,
 	}
-	for _, id := range cs.Learners {
-		t.learners[id] = struct{}{}
-	}
-	for _, id := range t.memberIDs() {
-		t.progress[id] = &Progress{Next: 1, inflights: newInflights(inflightMsgsMax, inflightBytesMax), IsLearner: t.isLearner(id)}
-	}
+	t.setConf(cs, None, 0)
 	return t
+}
+
+// setConf puts cs in effect. Members that stay keep their progress; new
+// ones start in probe at the leader's last index plus one, counted active
+// so that a leader does not step down for CheckQuorum before they had a
+// chance to answer; members that leave are forgotten.
+func (t *tracker) setConf(cs ConfState, self, lastIndex uint64) {
+	t.conf = cloneConfState(cs)
+	t.voters = quorum.Joint{quorum.NewMajority(cs.Voters...), quorum.NewMajority(cs.VotersOutgoing...)}
+	t.learners = make(map[uint64]struct{}, len(cs.Learners))
+	for _, id := range cs.Learners {
+		if !t.voters.Contains(id) {
+			t.learners[id] = struct{}{}
+		}
+	}
+	members := t.memberIDs()
+	for id := range t.progress {
+		if !slices.Contains(members, id) {
+			delete(t.progress, id)
+		}
+	}
+	for _, id := range members {
+		pr, ok := t.progress[id]
+		if !ok {
+			pr = &Progress{Next: lastIndex + 1, inflights: newInflights(t.inflightMsgsMax, t.inflightBytesMax), RecentActive: true}
+			if id == self {
+				pr.Match = lastIndex
+			}
+			t.progress[id] = pr
+		}
+		pr.IsLearner = t.isLearner(id)
+	}
 }
 
 func (t *tracker) isLearner(id uint64) bool {
@@ -280,14 +306,7 @@ func (t *tracker) isMember(id uint64) bool {
 	return ok
 }
 
-func (t *tracker) confState() ConfState {
-	learners := make([]uint64, 0, len(t.learners))
-	for id := range t.learners {
-		learners = append(learners, id)
-	}
-	slices.Sort(learners)
-	return ConfState{Voters: t.voters[0].IDs(), Learners: learners}
-}
+func (t *tracker) confState() ConfState { return cloneConfState(t.conf) }
 
 // AckedIndex implements quorum.AckedIndexer over Match.
 func (t *tracker) AckedIndex(id uint64) (uint64, bool) {

@@ -89,6 +89,13 @@ type core struct {
 	// restarted node keeps it too, as if it had just heard from a leader,
 	// since it may have acknowledged a heartbeat before it crashed.
 	stickyUntil uint64
+	// confIndex is the index of the entry (or snapshot) whose
+	// configuration is in effect, 0 for the bootstrap configuration.
+	confIndex uint64
+	// pendingConfIndex is, on a leader, the index of its last
+	// configuration entry, or its last index when it took over: no new
+	// change is made until the commit index reaches it.
+	pendingConfIndex uint64
 	// leaseForfeited is set once a leader has sent a TimeoutNowRequest in
 	// its term: the target may win without waiting out anyone's promise,
 	// whenever the request arrives, so no lease is safe in this term again.
@@ -108,10 +115,7 @@ func newCore(c Config) (*core, error) {
 		return nil, fmt.Errorf("raft: storage initial state: %w", err)
 	}
 	if len(cs.Voters) == 0 && len(cs.Learners) == 0 {
-		cs = ConfState{Voters: cfg.Voters, Learners: cfg.Learners}
-	}
-	if len(cs.Voters) == 0 {
-		return nil, fmt.Errorf("%w: no voters in storage or config", ErrBadConfig)
+		cs = normalizeConf(ConfState{Voters: cfg.Voters, Learners: cfg.Learners})
 	}
 	lg, err := newLog(cfg.Storage)
 	if err != nil {
@@ -135,7 +139,17 @@ func newCore(c Config) (*core, error) {
 		}
 		hs.Commit = lg.committed
 	}
+	// The configuration in effect is that of the last configuration entry
+	// committed after the snapshot, if any.
+	r.confIndex = lg.firstIndex() - 1
 	lg.committed = hs.Commit
+	r.confAfterCommit(r.confIndex)
+	if len(r.trk.conf.Voters) == 0 && !cfg.Join {
+		return nil, fmt.Errorf("%w: no voters in storage or config, and Join is not set", ErrBadConfig)
+	}
+	if cfg.Join && len(cfg.Voters)+len(cfg.Learners) > 0 {
+		return nil, fmt.Errorf("%w: Join is set together with Voters or Learners", ErrBadConfig)
+	}
 	if cfg.Applied > 0 {
 		if cfg.Applied > lg.committed {
 			return nil, fmt.Errorf("%w: Applied %d is past the commit index %d", ErrBadConfig, cfg.Applied, lg.committed)
@@ -298,6 +312,12 @@ func (r *core) stepLowerTerm(m Message) {
 }
 
 func (r *core) stepLeader(m Message) {
+	if !r.trk.isMember(m.From) {
+		// A node outside the configuration: removed, or never added.
+		// Its answers must not count toward any quorum.
+		r.traceAction("DropStaleMessage", &m)
+		return
+	}
 	switch m.Type {
 	case AppendEntriesResponse:
 		r.HandleAppendEntriesResponse(m)

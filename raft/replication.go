@@ -87,6 +87,12 @@ func (r *core) propose(data ...[]byte) error {
 
 // appendEntries appends entries of the current term to the leader's log.
 func (r *core) appendEntries(ents ...Entry) {
+	r.appendEntriesNoCommit(ents...)
+	// A group of one commits at once.
+	r.AdvanceCommitIndex()
+}
+
+func (r *core) appendEntriesNoCommit(ents ...Entry) {
 	last := r.log.lastIndex()
 	for i := range ents {
 		ents[i].Term = r.term
@@ -95,8 +101,6 @@ func (r *core) appendEntries(ents ...Entry) {
 	r.uncommittedBytes += payloadSize(ents)
 	last = r.log.append(ents...)
 	r.trk.progress[r.id].maybeUpdate(last)
-	// A group of one commits at once.
-	r.AdvanceCommitIndex()
 }
 
 // flushAppends sends the entries that proposals appended since the last
@@ -122,8 +126,9 @@ func (r *core) AdvanceCommitIndex() bool {
 	if r.log.termOrZero(mci) != r.term && !r.bugs.CommitPreviousTermByCounting {
 		return false
 	}
-	r.log.commitTo(mci)
+	r.commitTo(mci)
 	r.traceAction("AdvanceCommitIndex", nil)
+	r.maybeLeaveJoint()
 	return true
 }
 
@@ -228,7 +233,7 @@ func (r *core) HandleAppendEntriesRequest(m Message) {
 	if r.bugs.FollowerCommitPastMatch {
 		tocommit = min(m.Commit, r.log.lastIndex())
 	}
-	r.log.commitTo(tocommit)
+	r.commitTo(tocommit)
 	r.send(Message{Type: AppendEntriesResponse, To: m.From, Index: lastNew})
 	r.traceAction("HandleAppendEntriesRequest", &m)
 }
@@ -310,7 +315,7 @@ func (r *core) HandleHeartbeatRequest(m Message) {
 	r.heardFromLeader(m.From)
 	// The leader sends at most its Match for us, which we made durable
 	// before acknowledging it; the min guards the commit invariant.
-	r.log.commitTo(min(m.Commit, r.log.lastIndex()))
+	r.commitTo(min(m.Commit, r.log.lastIndex()))
 	r.send(Message{Type: HeartbeatResponse, To: m.From, Seq: m.Seq, Context: m.Context})
 	r.traceAction("HandleHeartbeatRequest", &m)
 }

@@ -70,10 +70,11 @@ func (r *core) HandleInstallSnapshotRequest(m Message) {
 	case r.log.matchTerm(idx, term):
 		// Our log holds the snapshot's last entry, so it matches the
 		// leader's up to it: keep the log, which may hold more.
-		r.log.commitTo(idx)
+		r.commitTo(idx)
 	default:
 		r.log.restore(s)
-		r.trk = newTracker(s.Metadata.ConfState, r.cfg.InflightMsgsMax, r.cfg.InflightBytesMax)
+		r.confIndex = idx
+		r.trk.setConf(s.Metadata.ConfState, r.id, r.log.lastIndex())
 	}
 	r.send(Message{Type: AppendEntriesResponse, To: m.From, Index: r.log.committed})
 	r.traceAction("HandleInstallSnapshotRequest", &m)

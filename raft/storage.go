@@ -235,7 +235,8 @@ func LimitSize(ents []Entry, maxBytes uint64) []Entry {
 }
 
 func cloneConfState(cs ConfState) ConfState {
-	return ConfState{Voters: slices.Clone(cs.Voters), Learners: slices.Clone(cs.Learners)}
+	return ConfState{Voters: slices.Clone(cs.Voters), VotersOutgoing: slices.Clone(cs.VotersOutgoing),
+		Learners: slices.Clone(cs.Learners), AutoLeave: cs.AutoLeave}
 }
 
 func cloneSnapshot(s Snapshot) Snapshot {

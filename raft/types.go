@@ -15,6 +15,10 @@ const (
 	// EntryNormal carries application data. A leader's no-op entry is an
 	// EntryNormal entry with no data.
 	EntryNormal EntryType = iota
+	// EntryConfChange carries a configuration, encoded by EncodeConfState.
+	// The application applies it by doing nothing: the core puts it in
+	// effect itself once it is committed.
+	EntryConfChange
 )
 
 // Entry is one entry of the replicated log.
@@ -64,9 +68,20 @@ type HardState struct {
 func (hs HardState) IsEmpty() bool { return hs == HardState{} }
 
 // ConfState is the membership of the group: who votes and who only learns.
+// The sets are in increasing order.
 type ConfState struct {
-	Voters   []uint64
+	// Voters are the voters; in a joint configuration, the incoming ones.
+	Voters []uint64
+	// VotersOutgoing is empty except in a joint configuration, where it
+	// holds the voters of the configuration being left. Every decision
+	// then needs a majority of Voters and a majority of VotersOutgoing.
+	VotersOutgoing []uint64
+	// Learners receive the log but do not vote. A voter being demoted is
+	// in VotersOutgoing and Learners at once.
 	Learners []uint64
+	// AutoLeave makes the leader leave this joint configuration as soon as
+	// it takes effect.
+	AutoLeave bool
 }
 
 // SnapshotMetadata says which prefix of the log a snapshot covers and the

@@ -23,9 +23,10 @@ func (r *core) validate(m Message) error {
 	if m.From == None || m.From == r.id {
 		return bad("bad sender %d", m.From)
 	}
-	if !r.trk.isMember(m.From) {
-		return bad("sender %d is not a member of %v", m.From, r.trk.voters)
-	}
+	// A sender outside our configuration is not refused: it may lead a
+	// configuration this node has not learned of yet, or be a node that
+	// was removed, whose messages of old terms are dropped as stale and
+	// whose answers a leader ignores (stepLeader).
 	// Every message carries the sender's term, which is at least 1 once
 	// anyone has campaigned; only a pre-vote rejection may come from a node
 	// still at term 0.
@@ -52,8 +53,8 @@ func (r *core) validate(m Message) error {
 		if s.Metadata.Term > m.Term {
 			return bad("snapshot term %d after message term %d", s.Metadata.Term, m.Term)
 		}
-		if len(s.Metadata.ConfState.Voters) == 0 {
-			return bad("snapshot has no voters")
+		if err := s.Metadata.ConfState.validate(); err != nil {
+			return bad("snapshot configuration: %v", err)
 		}
 	case PreVoteRequest, RequestVoteRequest:
 		if m.LogTerm > m.Term {
@@ -78,7 +79,13 @@ func validateEntries(m Message, bad func(string, ...any) error) error {
 		if e.Term == 0 || e.Term < prevTerm || e.Term > m.Term {
 			return bad("entry %d has term %d, outside [%d, %d]", i, e.Term, prevTerm, m.Term)
 		}
-		if e.Type != EntryNormal {
+		switch e.Type {
+		case EntryNormal:
+		case EntryConfChange:
+			if _, err := DecodeConfState(e.Data); err != nil {
+				return bad("entry %d: %v", i, err)
+			}
+		default:
 			return bad("entry %d has unknown type %d", i, e.Type)
 		}
 		prevIndex, prevTerm = e.Index, e.Term

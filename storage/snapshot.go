@@ -16,7 +16,7 @@ import (
 const (
 	snapshotSuffix = ".snap"
 	tmpSuffix      = ".tmp"
-	snapshotMagic  = "RCSNAP01"
+	snapshotMagic  = "RCSNAP02"
 )
 
 func snapshotName(r ref) string { return fmt.Sprintf("%016x-%016x%s", r.index, r.term, snapshotSuffix) }
@@ -25,10 +25,16 @@ func snapshotName(r ref) string { return fmt.Sprintf("%016x-%016x%s", r.index, r
 func encodeSnapshot(s raft.Snapshot) []byte {
 	b := []byte(snapshotMagic)
 	b = putU64(b, s.Metadata.Index, s.Metadata.Term)
-	for _, ids := range [][]uint64{s.Metadata.ConfState.Voters, s.Metadata.ConfState.Learners} {
+	cs := s.Metadata.ConfState
+	for _, ids := range [][]uint64{cs.Voters, cs.VotersOutgoing, cs.Learners} {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(ids)))
 		b = putU64(b, ids...)
 	}
+	autoLeave := uint64(0)
+	if cs.AutoLeave {
+		autoLeave = 1
+	}
+	b = putU64(b, autoLeave)
 	b = putU64(b, uint64(len(s.Data)))
 	b = append(b, s.Data...)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
@@ -49,9 +55,12 @@ func decodeSnapshot(b []byte) (raft.Snapshot, error) {
 	d := decoder{b: body[len(snapshotMagic):]}
 	s.Metadata.Index, s.Metadata.Term = d.u64(), d.u64()
 	s.Metadata.ConfState.Voters = d.ids()
+	s.Metadata.ConfState.VotersOutgoing = d.ids()
 	s.Metadata.ConfState.Learners = d.ids()
+	autoLeave := d.u64()
+	s.Metadata.ConfState.AutoLeave = autoLeave == 1
 	n := d.u64()
-	if d.bad || uint64(len(d.b)) != n {
+	if d.bad || autoLeave > 1 || uint64(len(d.b)) != n {
 		return s, fmt.Errorf("%w: malformed body", errSnapshotFile)
 	}
 	if n > 0 {

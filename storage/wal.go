@@ -173,7 +173,7 @@ func (w *WAL) InitialState() (raft.HardState, raft.ConfState, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	cs := w.snap.Metadata.ConfState
-	return w.hs, raft.ConfState{Voters: slices.Clone(cs.Voters), Learners: slices.Clone(cs.Learners)}, nil
+	return w.hs, cloneConf(cs), nil
 }
 
 // Entries implements raft.Storage.
@@ -213,7 +213,7 @@ func (w *WAL) Snapshot() (raft.Snapshot, error) {
 
 func cloneSnapshot(s raft.Snapshot) raft.Snapshot {
 	cs := s.Metadata.ConfState
-	s.Metadata.ConfState = raft.ConfState{Voters: slices.Clone(cs.Voters), Learners: slices.Clone(cs.Learners)}
+	s.Metadata.ConfState = cloneConf(cs)
 	s.Data = slices.Clone(s.Data)
 	return s
 }
@@ -262,3 +262,8 @@ func (w *WAL) syncDir() error {
 }
 
 func (w *WAL) segmentPath(seq uint64) string { return filepath.Join(w.dir, segmentName(seq)) }
+
+func cloneConf(cs raft.ConfState) raft.ConfState {
+	return raft.ConfState{Voters: slices.Clone(cs.Voters), VotersOutgoing: slices.Clone(cs.VotersOutgoing),
+		Learners: slices.Clone(cs.Learners), AutoLeave: cs.AutoLeave}
+}

@@ -21,14 +21,14 @@ import (
 //	          seq:u64 context:u64 transfer:u8
 //	          nEntries:u32 entry* hasSnapshot:u8 [snapshot]
 //	entry   = term:u64 index:u64 type:u8 nData:u32 data
-//	snapshot= index:u64 term:u64 nVoters:u32 u64* nLearners:u32 u64*
-//	          nData:u32 data
+//	snapshot= index:u64 term:u64 nVoters:u32 u64* nVotersOutgoing:u32 u64*
+//	          nLearners:u32 u64* autoLeave:u8 nData:u32 data
 //
 // Booleans are 0 or 1, nothing else. Empty slices decode as nil.
 
 // Version is the version of the wire format this package speaks. A frame
 // of another version is refused: both ends of a connection must agree.
-const Version = 1
+const Version = 2
 
 // FrameBytesMaxDefault is the default limit on a frame's body. It bounds
 // what one message may cost the receiver in memory, so it must exceed the
@@ -51,7 +51,7 @@ const (
 	helloBytes          = bodyHeaderBytes + 3*8
 	messageFixedBytes   = 1 + 9*8 + 1 + 1 + 4 + 1 // fields before, between and after the entries
 	entryFixedBytes     = 8 + 8 + 1 + 4
-	snapshotFixedBytes  = 8 + 8 + 4 + 4 + 4
+	snapshotFixedBytes  = 8 + 8 + 4 + 4 + 4 + 1 + 4
 	messageTypeKnownMax = raft.TimeoutNowRequest
 )
 
@@ -134,10 +134,11 @@ func messageBodyBytes(m raft.Message) (int, error) {
 	}
 	if s := m.Snapshot; s != nil {
 		cs := s.Metadata.ConfState
-		if uint64(len(s.Data)) > maxU32 || uint64(len(cs.Voters)) > maxU32 || uint64(len(cs.Learners)) > maxU32 {
+		if uint64(len(s.Data)) > maxU32 || uint64(len(cs.Voters)) > maxU32 || uint64(len(cs.VotersOutgoing)) > maxU32 ||
+			uint64(len(cs.Learners)) > maxU32 {
 			return 0, fmt.Errorf("snapshot counts exceed u32: %w", ErrFrameTooLarge)
 		}
-		n += snapshotFixedBytes + 8*(len(cs.Voters)+len(cs.Learners)) + len(s.Data)
+		n += snapshotFixedBytes + 8*(len(cs.Voters)+len(cs.VotersOutgoing)+len(cs.Learners)) + len(s.Data)
 	}
 	return n, nil
 }
@@ -172,7 +173,9 @@ func appendSnapshot(b []byte, s *raft.Snapshot) []byte {
 	b = binary.BigEndian.AppendUint64(b, s.Metadata.Index)
 	b = binary.BigEndian.AppendUint64(b, s.Metadata.Term)
 	b = appendIDs(b, s.Metadata.ConfState.Voters)
+	b = appendIDs(b, s.Metadata.ConfState.VotersOutgoing)
 	b = appendIDs(b, s.Metadata.ConfState.Learners)
+	b = append(b, boolByte(s.Metadata.ConfState.AutoLeave))
 	return binary.BigEndian.AppendUint32(b, uint32(len(s.Data))) // the data follows as the tail
 }
 

@@ -149,7 +149,9 @@ func (d *decoder) snapshot() *raft.Snapshot {
 	s.Metadata.Index = d.u64("snapshot index")
 	s.Metadata.Term = d.u64("snapshot term")
 	s.Metadata.ConfState.Voters = d.ids("voters")
+	s.Metadata.ConfState.VotersOutgoing = d.ids("outgoing voters")
 	s.Metadata.ConfState.Learners = d.ids("learners")
+	s.Metadata.ConfState.AutoLeave = d.bool("auto leave")
 	s.Data = d.bytes("snapshot data")
 	return s
 }

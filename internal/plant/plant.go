@@ -29,6 +29,15 @@ type Bugs struct {
 	// sequence number, so a delayed or duplicated response from an earlier
 	// round with the same ID confirms a later one.
 	AckReadByClientContext bool
+	// SkipJointPhase puts a change of voters in effect in one step, with no
+	// joint configuration, even when two or more voters change at once.
+	SkipJointPhase bool
+	// AllowSecondConfChange lets a leader propose a membership change while
+	// an earlier one is not committed, or on top of a joint configuration.
+	AllowSecondConfChange bool
+	// KeepRemovedLeader leaves a leader in charge after a configuration
+	// without it takes effect.
+	KeepRemovedLeader bool
 }
 
 // On reports whether any bug is planted. It is safe on a nil pointer.

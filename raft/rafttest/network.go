@@ -69,6 +69,23 @@ func New(t testing.TB, n int, configure func(*raft.Config)) *Network {
 	return nw
 }
 
+// Join starts a node that is not a member yet (raft.Config.Join), to be
+// added by a membership change. configure, if not nil, adjusts its config
+// after ID, Storage and Join are filled in.
+func (nw *Network) Join(id uint64, configure func(*raft.Config)) *Node {
+	nw.t.Helper()
+	if _, ok := nw.Nodes[id]; ok {
+		nw.t.Fatalf("node %d exists", id)
+	}
+	cfg := raft.Config{ID: id, Storage: raft.NewMemoryStorage(), Join: true}
+	if configure != nil {
+		configure(&cfg)
+	}
+	nw.Nodes[id] = &Node{Storage: cfg.Storage.(*raft.MemoryStorage), cfg: cfg}
+	nw.start(id)
+	return nw.Nodes[id]
+}
+
 func (nw *Network) start(id uint64) {
 	nw.t.Helper()
 	nd := nw.Nodes[id]
