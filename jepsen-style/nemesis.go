@@ -1,0 +1,285 @@
+package jepsen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/raftcheck/raftcheck/linearizability"
+)
+
+// Nemesis kinds. Each is also the Kind of its fault windows in the history.
+const (
+	// KindKill sends SIGKILL to a minority and restarts it from its disk.
+	KindKill = "kill"
+	// KindPause stops a minority with SIGSTOP and continues it with SIGCONT.
+	KindPause = "pause"
+	// KindPartition cuts links through the proxies (see Patterns).
+	KindPartition = "partition"
+	// KindClock makes some nodes' clocks run fast or slow (raftkv's
+	// -fault-hooks), within the skew given.
+	KindClock = "clock"
+	// KindTransfer asks the leader to hand leadership to another node.
+	KindTransfer = "transfer"
+	// KindMembership is the slot for membership changes (add, remove,
+	// promote a learner). It is not available yet: raftkv has no admin
+	// API for joint-consensus membership changes. ParseNemeses refuses it
+	// with ErrNotAvailable until that API exists.
+	KindMembership = "membership"
+)
+
+// Kinds lists the nemesis kinds available, in order; "all" means these.
+var Kinds = []string{KindKill, KindPause, KindPartition, KindClock, KindTransfer}
+
+// ErrNotAvailable is wrapped when a nemesis is named that is not built yet.
+var ErrNotAvailable = errors.New("nemesis not available yet")
+
+// ParseNemeses parses a comma-separated list of kinds; "all" is Kinds and
+// "none" or "" is no nemesis.
+func ParseNemeses(list string) ([]string, error) {
+	var kinds []string
+	for _, name := range strings.Split(list, ",") {
+		switch name = strings.TrimSpace(name); {
+		case name == "" || name == "none":
+		case name == "all":
+			kinds = append(kinds, Kinds...)
+		case name == KindMembership:
+			return nil, fmt.Errorf("nemesis %q: %w: raftkv has no membership admin API yet", name, ErrNotAvailable)
+		case slices.Contains(Kinds, name):
+			kinds = append(kinds, name)
+		default:
+			return nil, fmt.Errorf("unknown nemesis %q (known: %s, all, none)", name, strings.Join(Kinds, ", "))
+		}
+	}
+	slices.Sort(kinds)
+	return slices.Compact(kinds), nil
+}
+
+// Skew bounds: the clock nemesis draws rates in [1-skew, 1+skew].
+const (
+	// SkewDefault stays under raft.DefaultLeaseDriftBound (0.05) even
+	// between a fast and a slow node (a 4% difference), so lease reads
+	// must stay linearizable under it.
+	SkewDefault = 0.02
+	// SkewMax keeps every rate within raftkv's accepted clock rates.
+	SkewMax = 0.9
+)
+
+// nemesis injects one fault at a time into a cluster and records each as
+// a fault window of the history.
+type nemesis struct {
+	c       *Cluster
+	rec     *linearizability.Recorder
+	mon     *monitor
+	kinds   []string
+	rng     *rand.Rand
+	skew    float64
+	holdMax time.Duration
+	gap     time.Duration
+	logf    func(string, ...any)
+
+	counts map[string]int
+}
+
+// holdMin is the shortest a fault lasts: long enough for an election.
+const holdMin = 500 * time.Millisecond
+
+// run injects faults until ctx ends: a quiet gap, a fault held for a
+// while, its end; then everything is healed.
+func (n *nemesis) run(ctx context.Context) {
+	defer n.healAll()
+	if len(n.kinds) == 0 {
+		return
+	}
+	for sleep(ctx, n.jitter(n.gap)) {
+		kind := n.kinds[n.rng.IntN(len(n.kinds))]
+		start := n.rec.Now()
+		nodes, desc, undo, err := n.start(ctx, kind)
+		if err != nil {
+			n.logf("nemesis: %s: %v", kind, err)
+			continue
+		}
+		n.logf("nemesis: %s", desc)
+		if undo != nil {
+			sleep(ctx, holdMin+time.Duration(n.rng.Int64N(int64(max(n.holdMax-holdMin, 1)))))
+			if err := undo(); err != nil {
+				n.logf("nemesis: end of %s: %v", kind, err)
+			}
+		}
+		n.rec.AddFault(linearizability.Fault{Kind: kind, Nodes: sortIDs(nodes), Start: start, End: n.rec.Now(), Description: desc})
+		n.counts[kind]++
+	}
+}
+
+// jitter returns a duration in [d/2, 3d/2).
+func (n *nemesis) jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(n.rng.Int64N(int64(max(d, 1))))
+}
+
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// start puts a fault of kind in force. It returns the nodes hit, a
+// description, and what ends the fault (nil for a point event).
+func (n *nemesis) start(ctx context.Context, kind string) ([]uint64, string, func() error, error) {
+	switch kind {
+	case KindKill:
+		nodes := n.minority()
+		for _, id := range nodes {
+			if err := n.c.Kill(id); err != nil {
+				return nil, "", nil, errors.Join(err, n.restart(nodes))
+			}
+		}
+		return nodes, fmt.Sprintf("SIGKILL %s, then restart", orderString(nodes)), func() error { return n.restart(nodes) }, nil
+	case KindPause:
+		nodes := n.minority()
+		for i, id := range nodes {
+			if err := n.c.Pause(id); err != nil {
+				return nil, "", nil, errors.Join(err, n.resume(nodes[:i]))
+			}
+		}
+		return nodes, fmt.Sprintf("SIGSTOP %s, then SIGCONT", orderString(nodes)), func() error { return n.resume(nodes) }, nil
+	case KindPartition:
+		return n.partition()
+	case KindClock:
+		return n.clock(ctx)
+	case KindTransfer:
+		from := n.mon.leader()
+		if from == 0 {
+			return nil, "", nil, errors.New("no leader known")
+		}
+		to := n.others(from)[n.rng.IntN(n.c.Nodes()-1)]
+		if err := n.c.Transfer(ctx, from, to); err != nil {
+			return nil, "", nil, err
+		}
+		return []uint64{from, to}, fmt.Sprintf("transfer leadership n%d -> n%d", from, to), nil, nil
+	}
+	return nil, "", nil, fmt.Errorf("unknown nemesis %q", kind)
+}
+
+func (n *nemesis) partition() ([]uint64, string, func() error, error) {
+	patterns := Patterns
+	if n.c.Nodes() < ringNodesMin {
+		patterns = slices.DeleteFunc(slices.Clone(Patterns), func(p string) bool { return p == PatternRing })
+	}
+	pattern := patterns[n.rng.IntN(len(patterns))]
+	ids := n.shuffled()
+	links, desc, err := PartitionLinks(pattern, ids)
+	if err == nil && len(links) == 0 {
+		err = fmt.Errorf("%s cuts nothing among %d nodes", pattern, len(ids))
+	}
+	if err == nil {
+		err = n.c.Net().Cut(links)
+	}
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return ids, desc, func() error { n.c.Net().Heal(); return nil }, nil
+}
+
+func (n *nemesis) clock(ctx context.Context) ([]uint64, string, func() error, error) {
+	ids := n.shuffled()[:1+n.rng.IntN(n.c.Nodes())]
+	var parts []string
+	reset := func(ids []uint64) error {
+		var errs []error
+		for _, id := range ids {
+			errs = append(errs, n.c.SetClockRate(context.Background(), id, 1))
+		}
+		return errors.Join(errs...)
+	}
+	for i, id := range ids {
+		rate := 1 + n.skew*(2*n.rng.Float64()-1)
+		if err := n.c.SetClockRate(ctx, id, rate); err != nil {
+			return nil, "", nil, errors.Join(err, reset(ids[:i]))
+		}
+		parts = append(parts, fmt.Sprintf("n%d x%.3f", id, rate))
+	}
+	return ids, "clock rates " + strings.Join(parts, ", "), func() error { return reset(ids) }, nil
+}
+
+// minority picks 1 to (n-1)/2 nodes in a random order (none in a cluster
+// of fewer than 3), with the leader first half of the time: losing the
+// leader is what exercises elections and unknown outcomes.
+func (n *nemesis) minority() []uint64 {
+	k := (n.c.Nodes() - 1) / 2
+	if k == 0 {
+		return nil
+	}
+	ids := n.shuffled()[:1+n.rng.IntN(k)]
+	if lead := n.mon.leader(); lead != 0 && n.rng.IntN(2) == 0 && !slices.Contains(ids, lead) {
+		ids[0] = lead
+	}
+	return ids
+}
+
+func (n *nemesis) shuffled() []uint64 {
+	ids := n.c.IDs()
+	n.rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return ids
+}
+
+func (n *nemesis) others(id uint64) []uint64 {
+	return slices.DeleteFunc(n.c.IDs(), func(x uint64) bool { return x == id })
+}
+
+// restart starts the given nodes again, in a random order.
+func (n *nemesis) restart(ids []uint64) error {
+	ids = slices.Clone(ids)
+	n.rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	var errs []error
+	for _, id := range ids {
+		if !n.c.Running(id) {
+			errs = append(errs, n.c.Restart(context.Background(), id))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (n *nemesis) resume(ids []uint64) error {
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, n.c.Resume(id))
+	}
+	return errors.Join(errs...)
+}
+
+// healAll ends every fault: links healed, nodes continued or restarted,
+// clocks at rate 1.
+func (n *nemesis) healAll() {
+	n.c.Net().Heal()
+	for _, id := range n.c.IDs() {
+		if !n.c.Running(id) {
+			if err := n.c.Restart(context.Background(), id); err != nil {
+				n.logf("nemesis: heal: %v", err)
+			}
+			continue
+		}
+		_ = n.c.Resume(id) // harmless when it was not paused
+		if slices.Contains(n.kinds, KindClock) {
+			if err := n.c.SetClockRate(context.Background(), id, 1); err != nil {
+				n.logf("nemesis: heal: %v", err)
+			}
+		}
+	}
+}
+
+func orderString(ids []uint64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprintf("n%d", id)
+	}
+	return strings.Join(parts, ", ")
+}
