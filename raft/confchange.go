@@ -345,12 +345,14 @@ func (r *core) commitTo(i uint64) {
 	r.confAfterCommit(prev)
 }
 
-// maybeLeaveJoint appends the configuration that leaves a joint one that
-// took effect at the leader, unless the change asked to leave explicitly
-// or the leave is already in the log.
+// maybeLeaveJoint appends the configuration that leaves a joint one in
+// effect at the leader, unless the change asked to leave explicitly or a
+// configuration entry is still uncommitted (the leave itself, or, on a new
+// leader, whatever its log may hold). A leader elected while the group is
+// joint thus leaves it once its first entry commits.
 func (r *core) maybeLeaveJoint() {
 	cs := r.trk.conf
-	if r.role == Leader && cs.IsJoint() && cs.AutoLeave && r.pendingConfIndex <= r.confIndex {
+	if r.role == Leader && cs.IsJoint() && cs.AutoLeave && r.pendingConfIndex <= r.log.committed {
 		r.appendConf(cs.leave(), "LeaveJoint")
 	}
 }

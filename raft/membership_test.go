@@ -352,3 +352,27 @@ func TestSingleVoterGroupChangesAtOnce(t *testing.T) {
 	assert.True(t, raft.ConfState{Voters: []uint64{1, 2}}.Equal(confOf(nw, 1)), "%v", confOf(nw, 1))
 	assert.True(t, raft.ConfState{Voters: []uint64{1, 2}}.Equal(confOf(nw, 2)), "%v", confOf(nw, 2))
 }
+
+func TestNewLeaderLeavesAJointConfigurationItInherits(t *testing.T) {
+	nw := rafttest.New(t, 3, nil)
+	nw.Elect(1)
+	nw.Join(4, nil)
+	require.NoError(t, nw.Nodes[1].ProposeConfChange(change(addVoter(4))))
+	require.NoError(t, nw.Nodes[1].Propose([]byte("after the change")))
+	nw.ProcessAll()
+	// 1 commits the joint configuration and appends the leave, but no one
+	// hears of either: 1 crashes with its messages unsent.
+	nw.DeliverAllExcept(func(m raft.Message) bool {
+		return m.From == 1 && confOf(nw, 1).IsJoint() || m.From == 1 && confOf(nw, 1).IsVoter(4)
+	})
+	require.True(t, confOf(nw, 1).IsVoter(4), "%v", confOf(nw, 1))
+	require.False(t, confOf(nw, 2).IsVoter(4), "2 does not know the joint configuration is committed")
+	nw.Crash(1)
+	nw.Elect(2)
+	nw.DeliverAll()
+	want := raft.ConfState{Voters: []uint64{1, 2, 3, 4}}
+	for _, id := range []uint64{2, 3, 4} {
+		assert.True(t, want.Equal(confOf(nw, id)), "node %d: %v", id, confOf(nw, id))
+	}
+	nw.CheckStateMachineSafety()
+}
