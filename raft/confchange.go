@@ -393,8 +393,9 @@ func (r *core) setConf(index uint64, cs ConfState) {
 		// A leader outside its configuration would go on committing with
 		// a quorum it is not part of and keep every other node from
 		// electing one that is; step down instead.
+		// The step down is part of the action that committed the
+		// configuration, and is traced with it.
 		r.becomeFollower(r.term, None)
-		r.traceAction("StepDownRemoved", nil)
 		return
 	}
 }
