@@ -361,7 +361,7 @@ func (r *core) maybeLeaveJoint() {
 // (prev, commit]. Every change of the commit index goes through here.
 func (r *core) confAfterCommit(prev uint64) {
 	commit := r.log.committed
-	if commit <= prev || commit <= r.confIndex {
+	if commit <= prev || commit <= r.confIndex || r.log.lastConf <= max(prev, r.confIndex) {
 		return
 	}
 	lo := max(prev+1, r.confIndex+1, r.log.firstIndex())

@@ -24,6 +24,11 @@ type raftLog struct {
 	committed uint64
 	// applied is the highest index handed to the application.
 	applied uint64
+	// lastConf is at least the index of the last EntryConfChange entry in
+	// the log, so that a commit with no configuration entry below it
+	// costs no search. It starts at the last stored index, whose entries
+	// are not looked at, and never goes down.
+	lastConf uint64
 }
 
 func newLog(storage Storage) (*raftLog, error) {
@@ -40,6 +45,7 @@ func newLog(storage Storage) (*raftLog, error) {
 		offset:    last + 1,
 		committed: first - 1,
 		applied:   first - 1,
+		lastConf:  last,
 	}, nil
 }
 
@@ -204,6 +210,11 @@ func (l *raftLog) append(ents ...Entry) uint64 {
 // truncateAndAppend puts ents into the log, replacing any entries from
 // ents[0].Index on.
 func (l *raftLog) truncateAndAppend(ents []Entry) {
+	for i := range ents {
+		if ents[i].Type == EntryConfChange {
+			l.lastConf = max(l.lastConf, ents[i].Index)
+		}
+	}
 	at := ents[0].Index
 	switch {
 	case at == l.offset+uint64(len(l.unstable)):
