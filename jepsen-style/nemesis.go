@@ -95,8 +95,16 @@ func (n *nemesis) run(ctx context.Context) {
 	if len(n.kinds) == 0 {
 		return
 	}
+	var round []string
 	for sleep(ctx, n.jitter(n.gap)) {
-		kind := n.kinds[n.rng.IntN(len(n.kinds))]
+		// Kinds come in rounds, each in a new random order, so every kind
+		// is exercised once per len(kinds) faults, not left to chance.
+		if len(round) == 0 {
+			round = slices.Clone(n.kinds)
+			n.rng.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+		}
+		kind := round[0]
+		round = round[1:]
 		start := n.rec.Now()
 		nodes, desc, undo, err := n.start(ctx, kind)
 		if err != nil {

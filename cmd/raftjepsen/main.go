@@ -9,6 +9,7 @@
 //	raftjepsen [-nodes N] [-time D] [-nemesis LIST] [-rate R] [-out DIR]
 //	           [-clients N] [-keys N] [-reads LIST] [-seed S] [-raftkv PATH]
 //	           [-tick D] [-gap D] [-hold D] [-skew X] [-check-timeout D]
+//	raftjepsen -bench [-time D] [-out DIR] [-raftkv PATH]
 //
 // The nemeses (-nemesis, comma-separated, or all, or none) are kill
 // (SIGKILL a minority, restart it from its disk), pause (SIGSTOP/SIGCONT a
@@ -29,6 +30,11 @@
 // The last line printed is
 //
 //	raftjepsen: N nodes, V violations, O ops, F nemesis events, X s of faults in Y s (verdict)
+//
+// -bench measures instead Put throughput and latency on a 3-node cluster
+// with fsync on, for 1, 16 and 128 concurrent clients (-time each, 10s if
+// not given), and the disk's own fsync latency in the same run and directory,
+// before and after the Puts, to compare with commit latency.
 //
 // Exit status: 0 when the history is linearizable and the final reads agree
 // with it; 1 on a violation (including a check that timed out or a cluster
@@ -68,6 +74,7 @@ func main() {
 type options struct {
 	cfg    jepsen.Config
 	binary string
+	bench  bool
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -92,8 +99,16 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.cfg.HoldMax, "hold", jepsen.HoldMaxDefault, "longest a fault lasts")
 	fs.Float64Var(&o.cfg.Skew, "skew", jepsen.SkewDefault, "clock nemesis rates in [1-skew, 1+skew]; beyond the lease drift bound lease reads may go stale")
 	fs.DurationVar(&o.cfg.CheckTimeout, "check-timeout", jepsen.CheckTimeoutDefault, "budget of each Porcupine check")
+	fs.BoolVar(&o.bench, "bench", false, "measure Put throughput and latency, and fsync latency, instead")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.bench {
+		timeSet := false
+		fs.Visit(func(f *flag.Flag) { timeSet = timeSet || f.Name == "time" })
+		if !timeSet {
+			o.cfg.Time = benchTimeDefault
+		}
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -147,6 +162,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	opts.cfg.Binary = opts.binary
 	opts.cfg.Logf = func(format string, args ...any) {
 		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+	}
+	if opts.bench {
+		return runBench(ctx, opts, stdout, stderr)
 	}
 	fmt.Fprintf(stdout, "raftjepsen: seed %d, %d nodes, %v, nemesis %s\n", opts.cfg.Seed, opts.cfg.Nodes, opts.cfg.Time,
 		strings.Join(opts.cfg.Nemeses, ","))
