@@ -3,6 +3,7 @@ package raft_test
 import (
 	"testing"
 
+	"github.com/raftcheck/raftcheck/internal/plant"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -375,4 +376,48 @@ func TestNewLeaderLeavesAJointConfigurationItInherits(t *testing.T) {
 		assert.True(t, want.Equal(confOf(nw, id)), "node %d: %v", id, confOf(nw, id))
 	}
 	nw.CheckStateMachineSafety()
+}
+
+// replaceTwoVotersThenElectFromTheOldSide replaces voters 2 and 3 of
+// {1,2,3} by 4 and 5. Node 3 receives the change but never hears that it
+// is committed, then campaigns on the old configuration with 2's vote.
+// It returns the state machine safety verdict.
+func replaceTwoVotersThenElectFromTheOldSide(t *testing.T, bugs *plant.Bugs) error {
+	withBugs := func(c *raft.Config) { c.Bugs = bugs }
+	nw := rafttest.New(t, 3, withBugs)
+	nw.Join(4, withBugs)
+	nw.Join(5, withBugs)
+	nw.Elect(1)
+	require.NoError(t, nw.Nodes[1].ProposeConfChange(change(addVoter(4), addVoter(5), remove(2), remove(3))))
+	nw.ProcessAll()
+	// 3 gets the entry of the change, then loses 1.
+	for i := 0; i < len(nw.Pending); {
+		if nw.Pending[i].To == 3 {
+			nw.Deliver(i)
+			continue
+		}
+		i++
+	}
+	nw.Cut(1, 3)
+	nw.Cut(3, 1)
+	nw.DeliverAll()
+	require.NoError(t, nw.Nodes[1].Propose([]byte("x")))
+	nw.DeliverAll()
+	nw.Nodes[3].Campaign()
+	nw.DeliverAll()
+	nw.TickAll(3)
+	return nw.StateMachineSafety()
+}
+
+// TestJointPhaseKeepsTheOldSideFromElectingALeader is the counterexample
+// the joint phase prevents. Without it, 1 puts {1,4,5} in effect once 1
+// and 2 hold the change, and commits x with 4; 3, still on {1,2,3}, is
+// elected by 2 and commits its own entry at x's index. With it, the joint
+// configuration needs 4 or 5 as well, 1 leaves it in an entry 2 holds,
+// and 2 refuses 3, whose log is behind.
+func TestJointPhaseKeepsTheOldSideFromElectingALeader(t *testing.T) {
+	require.NoError(t, replaceTwoVotersThenElectFromTheOldSide(t, nil))
+	err := replaceTwoVotersThenElectFromTheOldSide(t, &plant.Bugs{SkipJointPhase: true})
+	require.Error(t, err, "without the joint phase two leaders commit different entries")
+	assert.Contains(t, err.Error(), "state machine safety")
 }

@@ -41,8 +41,8 @@ func (r *core) tickLeader() {
 // starts the next round.
 func (r *core) CheckQuorum() {
 	if !r.trk.quorumActive(r.id) {
-		r.traceAction("CheckQuorum", nil)
 		r.becomeFollower(r.term, None)
+		r.traceAction("CheckQuorum", nil)
 		return
 	}
 	for id, pr := range r.trk.progress {
@@ -50,6 +50,7 @@ func (r *core) CheckQuorum() {
 			pr.RecentActive = false
 		}
 	}
+	r.traceAction("CheckQuorum", nil)
 }
 
 // Propose appends data to the log, to be replicated and committed. Only
@@ -282,6 +283,14 @@ func (r *core) HandleAppendEntriesResponse(m Message) {
 		pr.inflights.freeLE(m.Index)
 	}
 	if r.AdvanceCommitIndex() {
+		if r.role != Leader || !r.trk.isMember(m.From) {
+			// The commit put in effect a configuration that removed us,
+			// and we stepped down, or that removed the sender.
+			if r.role == Leader {
+				r.bcastAppend()
+			}
+			return
+		}
 		// Tell everyone the new commit index.
 		r.bcastAppend()
 	}
