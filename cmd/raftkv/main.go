@@ -10,6 +10,11 @@
 //	       -client-peers 1=127.0.0.1:8001,2=127.0.0.1:8002,3=127.0.0.1:8003
 //	raftkv -dev    # a local 3-node cluster in one process, on loopback
 //
+// With -tls-cert, -tls-key and -tls-ca, peers speak mutual TLS: each
+// presents its certificate and accepts only peers whose certificate the CA
+// signed. A certificate must name the host a peer dials (its IP address in
+// -peers). The client API stays plain HTTP.
+//
 // -listen defaults to this node's address in -peers. -client-peers is
 // optional: with it, a follower's not-leader answer names the leader's client
 // URL, so a client can go there at once; without it, only the leader's id.
@@ -109,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 		cfg                             config
 		peers, clientPeers, clusterFlag string
 		dev                             bool
+		tlsf                            tlsFlags
 	)
 	fs.Uint64Var(&cfg.ID, "id", 0, "this node's id (> 0, a key of -peers)")
 	fs.StringVar(&peers, "peers", "", "Raft addresses of all members: 1=host:port,2=host:port,...")
@@ -119,6 +125,9 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	fs.StringVar(&clusterFlag, "cluster", "1", "cluster id (> 0); peers of another cluster are refused")
 	fs.DurationVar(&cfg.TickInterval, "tick", tickIntervalDefault, "length of a Raft tick (election timeout is 10 ticks)")
 	fs.BoolVar(&cfg.FaultHooks, "fault-hooks", false, "serve fault-injection admin endpoints (POST /admin/fault/clock?rate=R); for tests only")
+	fs.StringVar(&tlsf.cert, "tls-cert", "", "PEM certificate this node presents to its peers (mutual TLS between peers; with -tls-key and -tls-ca)")
+	fs.StringVar(&tlsf.key, "tls-key", "", "PEM private key of -tls-cert")
+	fs.StringVar(&tlsf.ca, "tls-ca", "", "PEM certificate(s) of the CA that signs every peer's certificate; peers without one are refused")
 	fs.BoolVar(&dev, "dev", false, "start a local 3-node cluster in this process and print its client URLs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -161,6 +170,9 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	}
 	if cfg.ListenAddr == "" {
 		cfg.ListenAddr = cfg.Peers[cfg.ID]
+	}
+	if cfg.TLS, err = tlsf.config(); err != nil {
+		return cfg, false, err
 	}
 	for _, a := range []string{cfg.ListenAddr, cfg.ClientAddr} {
 		if _, _, err := net.SplitHostPort(a); err != nil {

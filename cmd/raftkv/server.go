@@ -2,6 +2,7 @@ package main
 
 import (
 	crand "crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	mrand "math/rand/v2"
 
@@ -65,6 +66,8 @@ type config struct {
 	// RequestTimeout bounds one client request (requestTimeoutDefault if
 	// zero).
 	RequestTimeout time.Duration
+	// TLS, if set, secures the Raft transport with mutual TLS.
+	TLS *tls.Config
 	// FaultHooks enables the admin endpoints that inject faults (the
 	// clock rate); off by default, as they let any client skew the node.
 	FaultHooks bool
@@ -134,6 +137,7 @@ func startNode(cfg config) (_ *server, err error) {
 		ID:         cfg.ID,
 		Peers:      cfg.Peers,
 		Listener:   cfg.RaftListener,
+		TLS:        cfg.TLS,
 		ListenAddr: cfg.ListenAddr,
 		Handler: func(m raft.Message) {
 			if svc := svcPtr.Load(); svc != nil {
