@@ -109,9 +109,11 @@ func (s *Service) read(key string) Result {
 }
 
 // ReadsReady implements node.ReadObserver: reads learn their index, and
-// those whose index is applied are served.
+// those whose index is applied are served. As it runs after every Ready,
+// it also answers the membership changes that took effect (admin.go).
 func (m machine) ReadsReady(reads []raft.ReadState, applied uint64) {
 	s := m.s
+	s.checkChanges()
 	for _, rs := range reads {
 		if w, ok := s.reads[rs.RequestID]; ok {
 			w.index, w.known = rs.Index, true

@@ -37,6 +37,10 @@ type Config struct {
 	// PendingMax bounds the commands waiting for their entry to apply
 	// (DefaultPendingMax if zero).
 	PendingMax int
+	// PromoteLagEntriesMax is how far behind the leader's commit index a
+	// learner may be and still be promoted (DefaultPromoteLagEntriesMax
+	// if zero).
+	PromoteLagEntriesMax uint64
 }
 
 // Service is a Store replicated by a node.Node, and what clients call. Like
@@ -53,6 +57,9 @@ type Service struct {
 	// reads are reads outside the log, by request ID.
 	reads  map[uint64]*waitingRead
 	readID uint64
+	// changes are membership changes waiting to take effect (admin.go).
+	changes       []*changeWaiter
+	promoteLagMax uint64
 }
 
 type sessionKey struct{ client, seq uint64 }
@@ -76,8 +83,11 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.PendingMax == 0 {
 		cfg.PendingMax = DefaultPendingMax
 	}
+	if cfg.PromoteLagEntriesMax == 0 {
+		cfg.PromoteLagEntriesMax = DefaultPromoteLagEntriesMax
+	}
 	s := &Service{store: NewStore(cfg.SessionsMax), pending: map[sessionKey][]*Pending{}, pendingMax: cfg.PendingMax,
-		reads: map[uint64]*waitingRead{}}
+		reads: map[uint64]*waitingRead{}, promoteLagMax: cfg.PromoteLagEntriesMax}
 	cfg.Node.StateMachine = machine{s}
 	n, err := node.New(cfg.Node)
 	if err != nil {
