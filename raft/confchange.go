@@ -398,6 +398,10 @@ func (r *core) setConf(index uint64, cs ConfState) {
 		r.becomeFollower(r.term, None)
 		return
 	}
+	if r.leadTransferee != None && !cs.IsVoter(r.leadTransferee) {
+		// The target of a transfer left the voters: it cannot win.
+		r.abortTransfer()
+	}
 }
 
 // confStateAt is the configuration in effect at index i, for i at or after

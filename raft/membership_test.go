@@ -421,3 +421,19 @@ func TestJointPhaseKeepsTheOldSideFromElectingALeader(t *testing.T) {
 	require.Error(t, err, "without the joint phase two leaders commit different entries")
 	assert.Contains(t, err.Error(), "state machine safety")
 }
+
+func TestTransferToANodeTheCommitRemovesIsAbandoned(t *testing.T) {
+	nw := rafttest.New(t, 3, nil)
+	nw.Elect(1)
+	nw.Isolate(3)
+	proposeN(t, nw, 1, 2)
+	require.NoError(t, nw.Nodes[1].ProposeConfChange(change(remove(3))))
+	nw.ProcessAll()
+	// The transfer starts while the removal is in flight; 3 is behind, so
+	// no TimeoutNow yet.
+	require.NoError(t, nw.Nodes[1].TransferLeadership(3))
+	nw.DeliverAll()
+	require.True(t, raft.ConfState{Voters: []uint64{1, 2}}.Equal(confOf(nw, 1)), "%v", confOf(nw, 1))
+	assert.Equal(t, raft.None, nw.Nodes[1].Status().LeadTransferee)
+	require.NoError(t, nw.Nodes[1].Propose([]byte("taken again")), "proposals are taken again at once")
+}

@@ -10,6 +10,9 @@ type BasicStatus struct {
 	Commit    uint64
 	Applied   uint64
 	LastIndex uint64
+	// LeadTransferee is, on a leader, the target of the leadership
+	// transfer under way, or None.
+	LeadTransferee uint64
 }
 
 // Status is a read-only view of a node's core.
@@ -55,5 +58,7 @@ func (r *core) basicStatus() BasicStatus {
 		Commit:    r.log.committed,
 		Applied:   r.log.applied,
 		LastIndex: r.log.lastIndex(),
+
+		LeadTransferee: r.leadTransferee,
 	}
 }
