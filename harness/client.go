@@ -24,6 +24,13 @@ const (
 	clientLatency = 1 * time.Millisecond
 	// thinkMax bounds the pause between two operations of a client.
 	thinkMax = 100 * time.Millisecond
+	// readerEvery makes every readerEvery-th client a reader: it only
+	// reads, and it stays with the node it believes leads for as long as
+	// that node answers, as a cache or a dashboard polling one server
+	// does. Readers are who meet a deposed leader that still answers:
+	// writers leave it when their writes stop committing, while the reads
+	// it serves from a stale lease or an unconfirmed read index succeed.
+	readerEvery = 2
 )
 
 // client runs operations one at a time against the cluster, finding the
@@ -43,13 +50,17 @@ type client struct {
 	attempt  int
 	inFlight bool
 	ops      int
+	// reader marks a client that only reads and does not hop between
+	// nodes.
+	reader bool
 	// onDone, if set, is called when the operation completes (the liveness
 	// probe uses it).
 	onDone func(ok bool)
 }
 
 func (s *sim) newClient(id int, stopAt int64) *client {
-	return &client{s: s, id: id, session: kv.NewSession(s.newSessionID()), target: uint64(1 + (id-1)%len(s.nodes)), stopAt: stopAt}
+	return &client{s: s, id: id, session: kv.NewSession(s.newSessionID()), target: uint64(1 + (id-1)%len(s.nodes)), stopAt: stopAt,
+		reader: id%readerEvery == 0}
 }
 
 // newSessionID returns a client ID no session of this run has used.
@@ -84,10 +95,10 @@ func (c *client) begin(cmd kv.Command) { c.beginMode(cmd, kv.ReadLog) }
 
 func (c *client) beginMode(cmd kv.Command, mode kv.ReadMode) {
 	c.mode = mode
-	// Half the operations start at a node picked at random, as a client
+	// Half the operations of a writer start at a node picked at random, as a client
 	// that reconnects would: so some ask a node that still believes it
 	// leads after a newer leader took over.
-	if c.s.clientRand.IntN(2) == 0 {
+	if !c.reader && c.s.clientRand.IntN(2) == 0 {
 		c.target = uint64(1 + c.s.clientRand.IntN(len(c.s.nodes)))
 	}
 	if mode == kv.ReadLog {
@@ -111,6 +122,9 @@ func (c *client) randomCommand() kv.Command {
 	r := c.s.clientRand
 	key := fmt.Sprintf("k%d", r.IntN(c.s.cfg.Keys))
 	val := fmt.Sprintf("%d.%d", c.id, c.ops)
+	if c.reader {
+		return kv.Get(key)
+	}
 	switch r.IntN(10) {
 	case 0, 1, 2:
 		return kv.Get(key)

@@ -245,9 +245,29 @@ func generate(c chooser, o GenOptions) Schedule {
 			e.Target = TargetLeader
 		}
 		s.Events = append(s.Events, e)
+		if e.Kind == FaultDrift && e.Target == TargetLeader && slices.Contains(o.Kinds, FaultPartition) {
+			s.Events = append(s.Events, cutSlowLeader(c, e, o.Span))
+		}
 	}
 	slices.SortStableFunc(s.Events, func(a, b Event) int { return int(a.At - b.At) })
 	return s
+}
+
+// cutSlowLeader returns a partition that isolates the leader a while after
+// drift e slowed its clock: the case the lease's drift bound exists for. A
+// slow leader counts its lease in slow ticks while the others, cut off from
+// it, count their election timeouts in fast ones and elect a new leader;
+// clients that still reach the old one read from it. Drawn independently,
+// a drift on the leader and a partition of that same leader during the
+// drift rarely meet, as leadership moves with the other faults.
+func cutSlowLeader(c chooser, drift Event, span time.Duration) Event {
+	const slot = 100 * time.Millisecond
+	e := Event{Kind: FaultPartition, Shape: ShapeIsolate, Target: TargetLeader}
+	e.At = drift.At + time.Duration(5+c.intn("cut-at", 20))*slot
+	e.Duration = time.Duration(10+c.intn("cut-duration", 30)) * slot
+	e.At = min(e.At, span)
+	e.Duration = min(e.Duration, span-e.At)
+	return e
 }
 
 func fillEvent(c chooser, e *Event, o GenOptions) {
