@@ -72,6 +72,8 @@ type Config struct {
 	Skew float64
 	// CheckTimeout bounds each Porcupine check (CheckTimeoutDefault).
 	CheckTimeout time.Duration
+	// TLS runs the peers over mutual TLS (certificates made for the run).
+	TLS bool
 	// ExtraArgs are passed to every raftkv node.
 	ExtraArgs []string
 	// Logf receives progress and nemesis events.
@@ -208,7 +210,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	c, err := StartCluster(ctx, ClusterConfig{Binary: cfg.Binary, Nodes: cfg.Nodes, Dir: clusterDir, Tick: cfg.Tick,
-		FaultHooks: true, ExtraArgs: cfg.ExtraArgs})
+		FaultHooks: true, TLS: cfg.TLS, ExtraArgs: cfg.ExtraArgs})
 	if err != nil {
 		return Result{}, err
 	}

@@ -2,6 +2,8 @@ package jepsen
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"testing"
@@ -101,4 +103,48 @@ func TestFinalReadsCatchAWipedCluster(t *testing.T) {
 	assert.Equal(t, ViolationLostWrite, vs[0].Kind, vs[0].Message)
 	assert.Contains(t, vs[0].Message, "<missing>")
 	assert.Equal(t, linearizability.Illegal, res.Verdict)
+}
+
+func TestRunOverMutualTLSThroughTheProxies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real processes")
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := Run(ctx, Config{
+		Binary: raftkvBinary, Nodes: 3, Time: 3 * time.Second, Nemeses: []string{KindPartition}, Rate: 100,
+		Tick: testTick, Gap: 300 * time.Millisecond, HoldMax: time.Second, TLS: true,
+		CheckTimeout: 10 * time.Second, OutDir: out, Seed: 2, Logf: t.Logf,
+	})
+	require.NoError(t, err)
+	assert.Empty(t, res.Violations)
+	assert.Equal(t, linearizability.Ok, res.Verdict)
+	assert.Greater(t, res.Acked, 20, "a quorum formed over TLS")
+	assert.GreaterOrEqual(t, res.Faults[KindPartition], 1)
+	log, err := os.ReadFile(filepath.Join(out, "cluster", "n1.log"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(log), "certificate", "no peer was refused for its certificate")
+	_, err = os.Stat(filepath.Join(out, "cluster", "tls", "ca.pem"))
+	assert.NoError(t, err)
+}
+
+func TestTLSClusterServesRaftOverTLSWithItsCertificates(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	c, err := StartCluster(ctx, ClusterConfig{Binary: raftkvBinary, Nodes: 1, Dir: dir, Tick: testTick, TLS: true})
+	require.NoError(t, err)
+	defer c.Close()
+	tdir := filepath.Join(dir, "tls")
+	cert, err := tls.LoadX509KeyPair(filepath.Join(tdir, "n1.pem"), filepath.Join(tdir, "n1-key.pem"))
+	require.NoError(t, err)
+	caPEM, err := os.ReadFile(filepath.Join(tdir, "ca.pem"))
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(caPEM))
+	conn, err := tls.Dial("tcp", c.nodes[0].raftAddr, &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13})
+	require.NoError(t, err, "the Raft port speaks TLS with a certificate of the run's CA")
+	defer conn.Close()
+	assert.Equal(t, "node 1", conn.ConnectionState().PeerCertificates[0].Subject.CommonName)
 }

@@ -8,7 +8,7 @@
 //
 //	raftjepsen [-nodes N] [-time D] [-nemesis LIST] [-rate R] [-out DIR]
 //	           [-clients N] [-keys N] [-reads LIST] [-seed S] [-raftkv PATH]
-//	           [-tick D] [-gap D] [-hold D] [-skew X] [-check-timeout D]
+//	           [-tick D] [-gap D] [-hold D] [-skew X] [-check-timeout D] [-tls]
 //	raftjepsen -bench [-time D] [-out DIR] [-raftkv PATH]
 //
 // The nemeses (-nemesis, comma-separated, or all, or none) are kill
@@ -18,7 +18,8 @@
 // one-way), clock (skew some nodes' clock rates through raftkv's
 // -fault-hooks endpoint, within -skew) and transfer (leadership transfer).
 // membership is reserved for membership changes and refused until raftkv
-// has an admin API for them. One fault is in force at a time.
+// has an admin API for them. One fault is in force at a time. With -tls the
+// peers speak mutual TLS, through the same proxies.
 //
 // DIR receives history.json (readable by lincheck), history.html (the
 // Porcupine page, annotated with every nemesis event and the leaders seen)
@@ -99,6 +100,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.cfg.HoldMax, "hold", jepsen.HoldMaxDefault, "longest a fault lasts")
 	fs.Float64Var(&o.cfg.Skew, "skew", jepsen.SkewDefault, "clock nemesis rates in [1-skew, 1+skew]; beyond the lease drift bound lease reads may go stale")
 	fs.DurationVar(&o.cfg.CheckTimeout, "check-timeout", jepsen.CheckTimeoutDefault, "budget of each Porcupine check")
+	fs.BoolVar(&o.cfg.TLS, "tls", false, "peers speak mutual TLS (raftkv -tls-*), with a CA and certificates made for the run")
 	fs.BoolVar(&o.bench, "bench", false, "measure Put throughput and latency, and fsync latency, instead")
 	if err := fs.Parse(args); err != nil {
 		return o, err
