@@ -75,6 +75,9 @@ type BenchResult struct {
 	// FsyncBefore and FsyncAfter are the disk's fsync latency in the
 	// cluster's directory, before and after the Puts.
 	FsyncBefore, FsyncAfter Latencies
+	// RoundTrip is the latency of GET /status on the leader: one HTTP
+	// round trip on loopback plus a turn of the node's loop, no disk.
+	RoundTrip Latencies
 }
 
 // Bench measures Put throughput and latency on a cluster with fsync on,
@@ -111,6 +114,9 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	defer c.Close()
 	if err := waitLeader(ctx, c, setupMax); err != nil {
 		return res, fmt.Errorf("first election: %w", err)
+	}
+	if res.RoundTrip, err = measureRoundTrip(ctx, c); err != nil {
+		return res, err
 	}
 	var nextID uint64
 	for _, n := range cfg.Concurrency {
@@ -201,6 +207,23 @@ func benchLevel(ctx context.Context, urls []string, n int, d time.Duration, next
 		return level, errors.New("bench: no put was acknowledged")
 	}
 	return level, nil
+}
+
+// measureRoundTrip times fsyncSamples GET /status on the leader.
+func measureRoundTrip(ctx context.Context, c *Cluster) (Latencies, error) {
+	lead, _ := c.Leader(ctx)
+	if lead == 0 {
+		return Latencies{}, errors.New("bench: no leader to time round trips to")
+	}
+	lat := make([]time.Duration, 0, fsyncSamples)
+	for range fsyncSamples {
+		t0 := time.Now()
+		if _, err := c.Status(ctx, lead); err != nil {
+			return Latencies{}, fmt.Errorf("bench: round trip: %w", err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	return summarize(lat), nil
 }
 
 // measureFsync writes and fsyncs a block fsyncSamples times in a file in

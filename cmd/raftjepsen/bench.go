@@ -50,6 +50,14 @@ func runBench(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "disk fsync of 4 KiB (%s, %d samples): p50 %v, p99 %v, max %v\n",
 			f.name, f.l.N, round(f.l.P50), round(f.l.P99), round(f.l.Max))
 	}
+	fmt.Fprintf(stdout, "round trip (GET /status on the leader, %d samples): p50 %v, p99 %v\n",
+		res.RoundTrip.N, round(res.RoundTrip.P50), round(res.RoundTrip.P99))
+	if len(res.Levels) > 0 {
+		budget := 2*max(res.FsyncBefore.P50, res.FsyncAfter.P50) + res.RoundTrip.P50
+		fmt.Fprintf(stdout, "put p50 with %d client(s): %v; 2 fsyncs + 1 round trip: %v (%.1fx)\n",
+			res.Levels[0].Clients, round(res.Levels[0].Latency.P50), round(budget),
+			float64(res.Levels[0].Latency.P50)/float64(max(budget, 1)))
+	}
 	fmt.Fprintf(stdout, "raftjepsen: %d nodes, 0 violations, %d ops, 0 nemesis events, %.1f s of puts in %.2f s (bench)\n",
 		res.Nodes, puts, float64(len(res.Levels))*opts.cfg.Time.Seconds(), time.Since(began).Seconds())
 	return exitOK
