@@ -202,23 +202,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, Deadline(cfg))
 	defer cancel()
-	clusterDir := filepath.Join(cfg.OutDir, "cluster")
-	if err := os.RemoveAll(clusterDir); err != nil {
-		return Result{}, fmt.Errorf("clear %s: %w", clusterDir, err)
-	}
-	if err := os.MkdirAll(clusterDir, 0o755); err != nil {
-		return Result{}, err
-	}
-	c, err := StartCluster(ctx, ClusterConfig{Binary: cfg.Binary, Nodes: cfg.Nodes, Dir: clusterDir, Tick: cfg.Tick,
-		FaultHooks: true, TLS: cfg.TLS, ExtraArgs: cfg.ExtraArgs})
+	c, err := startRunCluster(ctx, cfg)
 	if err != nil {
 		return Result{}, err
 	}
 	defer c.Close()
-	if err := waitLeader(ctx, c, setupMax); err != nil {
-		return Result{}, fmt.Errorf("first election: %w", err)
-	}
-	cfg.Logf("cluster of %d up in %s; workload for %v, nemesis %v", cfg.Nodes, clusterDir, cfg.Time, cfg.Nemeses)
 
 	rec := linearizability.NewRecorder(nil)
 	mon := newMonitor(c, rec)
@@ -253,23 +241,49 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	<-monDone
 	res.LeaderTerms = mon.termsSeen()
 
-	h := rec.History()
+	err = checkAndWrite(&res, rec.History(), finalFrom, cfg)
+	res.Wall = time.Since(began)
+	return res, err
+}
+
+// checkAndWrite checks h (final reads from finalFrom), adds the verdict and
+// violations to res, and writes history.json and history.html.
+func checkAndWrite(res *Result, h linearizability.History, finalFrom int, cfg Config) error {
 	checked, vs, err := CheckHistory(h, finalFrom, cfg.CheckTimeout)
 	if err != nil {
-		return res, fmt.Errorf("check: %w", err)
+		return fmt.Errorf("check: %w", err)
 	}
 	res.Verdict = checked.Verdict
 	res.Violations = append(res.Violations, vs...)
 	res.HistoryPath = filepath.Join(cfg.OutDir, "history.json")
 	res.HTMLPath = filepath.Join(cfg.OutDir, "history.html")
 	if err := linearizability.Save(res.HistoryPath, h); err != nil {
-		return res, err
+		return err
 	}
-	if err := linearizability.WriteHTMLFile(res.HTMLPath, checked); err != nil {
-		return res, err
+	return linearizability.WriteHTMLFile(res.HTMLPath, checked)
+}
+
+// startRunCluster starts the cluster of a run in a fresh OutDir/cluster and
+// waits for its first leader.
+func startRunCluster(ctx context.Context, cfg Config) (*Cluster, error) {
+	dir := filepath.Join(cfg.OutDir, "cluster")
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", dir, err)
 	}
-	res.Wall = time.Since(began)
-	return res, nil
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	c, err := StartCluster(ctx, ClusterConfig{Binary: cfg.Binary, Nodes: cfg.Nodes, Dir: dir, Tick: cfg.Tick,
+		FaultHooks: true, TLS: cfg.TLS, ExtraArgs: cfg.ExtraArgs})
+	if err != nil {
+		return nil, err
+	}
+	if err := waitLeader(ctx, c, setupMax); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("first election: %w", err)
+	}
+	cfg.Logf("cluster of %d up in %s; workload for %v, nemesis %v", cfg.Nodes, dir, cfg.Time, cfg.Nemeses)
+	return c, nil
 }
 
 // waitLeader waits until some node says it leads, at most d.
