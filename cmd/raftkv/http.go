@@ -59,6 +59,7 @@ func (s *server) routes() http.Handler {
 	}))
 	mux.HandleFunc("DELETE /kv/{key}", s.handleWrite(func(key, _ string) (kv.Command, error) { return kv.Delete(key), nil }))
 	mux.HandleFunc("POST /admin/transfer", s.handleTransfer)
+	s.adminRoutes(mux)
 	mux.HandleFunc("GET /status", s.handleStatus)
 	if s.cfg.FaultHooks {
 		mux.HandleFunc("POST /admin/fault/clock", s.handleClockRate)

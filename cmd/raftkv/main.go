@@ -27,6 +27,8 @@
 //	POST   /kv/{key}/cas                   body {"expected": "...", "value": "..."}
 //	DELETE /kv/{key}
 //	POST   /admin/transfer?to=N            hand leadership to node N (on the leader)
+//	GET    /admin/membership               members, and on the leader each one's Match
+//	POST   /admin/add-learner?id=N&addr=A  membership changes (see admin.go for all of them)
 //	POST   /admin/fault/clock?rate=R       only with -fault-hooks: run this node's clock R times as fast
 //	GET    /status
 //
@@ -128,6 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	fs.StringVar(&tlsf.cert, "tls-cert", "", "PEM certificate this node presents to its peers (mutual TLS between peers; with -tls-key and -tls-ca)")
 	fs.StringVar(&tlsf.key, "tls-key", "", "PEM private key of -tls-cert")
 	fs.StringVar(&tlsf.ca, "tls-ca", "", "PEM certificate(s) of the CA that signs every peer's certificate; peers without one are refused")
+	fs.BoolVar(&cfg.Join, "join", false, "start as a new node with no membership, to be added by the leader (POST /admin/add-learner); keep it on restarts")
 	fs.BoolVar(&dev, "dev", false, "start a local 3-node cluster in this process and print its client URLs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

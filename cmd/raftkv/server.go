@@ -71,7 +71,10 @@ type config struct {
 	// FaultHooks enables the admin endpoints that inject faults (the
 	// clock rate); off by default, as they let any client skew the node.
 	FaultHooks bool
-	Logf       func(format string, args ...any)
+	// Join starts the node with no membership, to be added by a leader
+	// (raft.Config.Join); -peers then only says where the others are.
+	Join bool
+	Logf func(format string, args ...any)
 }
 
 // server is one running raftkv node: storage, transport, the KV service on
@@ -159,7 +162,8 @@ func startNode(cfg config) (_ *server, err error) {
 	s.svc, err = kv.NewService(kv.Config{Node: node.Config{
 		Raft: raft.Config{
 			ID:             cfg.ID,
-			Voters:         sortedIDs(cfg.Peers),
+			Voters:         bootstrapVoters(cfg),
+			Join:           cfg.Join,
 			ElectionTicks:  electionTicks,
 			HeartbeatTicks: heartbeatTicks,
 			PreVote:        true,

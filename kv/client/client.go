@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -91,10 +92,7 @@ func New(urls []string, clientID uint64) (*Client, error) {
 	}
 	us := make([]string, len(urls))
 	for i, u := range urls {
-		if !strings.Contains(u, "://") {
-			u = "http://" + u
-		}
-		us[i] = strings.TrimRight(u, "/")
+		us[i] = normalizeURL(u)
 	}
 	return &Client{
 		urls:    us,
@@ -157,6 +155,14 @@ func (c *Client) Transfer(ctx context.Context, to uint64) error {
 	return err
 }
 
+// normalizeURL gives u a scheme if it has none, and no trailing slash.
+func normalizeURL(u string) string {
+	if !strings.Contains(u, "://") {
+		u = "http://" + u
+	}
+	return strings.TrimRight(u, "/")
+}
+
 func keyPath(key string) string { return "/kv/" + url.PathEscape(key) }
 
 // write runs one command of the session: every attempt carries the same
@@ -175,19 +181,33 @@ func (c *Client) write(ctx context.Context, method, path string, body []byte) (A
 // do sends the request to the leader as best known, following not-leader
 // answers and retrying what may be retried, at most AttemptsMax times.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte) (Answer, error) {
+	var r Answer
+	err := c.call(ctx, method, path, q, body, &r, true)
+	return r, err
+}
+
+// call is do, decoding a successful answer into out. An unknown outcome is
+// retried only if retryUnknown: a retry must take effect at most once.
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, body []byte, out any, retryUnknown bool) error {
 	backoff := c.backoffMin
 	var last error
 	for attempt := 0; attempt < AttemptsMax; attempt++ {
 		base := c.target()
-		res, eb, err := c.attempt(ctx, method, base+path+"?"+q.Encode(), body)
+		data, eb, err := c.attempt(ctx, method, base+path+"?"+q.Encode(), body)
 		if err == nil && eb == nil {
-			return res, nil
+			if err = json.Unmarshal(data, out); err == nil {
+				return nil
+			}
+			err = fmt.Errorf("%s: bad answer: %v", base, err)
 		}
 		if ctx.Err() != nil {
-			return Answer{}, fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
+			return fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
 		}
 		redirect := false
 		switch {
+		case err != nil && !retryUnknown && !isDialError(err):
+			// The request may have been served before the answer was lost.
+			return fmt.Errorf("%w: %s %s: %w", ErrOutcomeUnknown, method, path, err)
 		case err != nil: // no answer: the server may be down; try another
 			last = err
 			c.rotate(base)
@@ -199,10 +219,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			} else {
 				c.rotate(base)
 			}
-		case eb.Code == CodeOutcomeUnknown, eb.Code == CodeRetry:
+		case eb.Code == CodeOutcomeUnknown && retryUnknown, eb.Code == CodeRetry:
 			last = fmt.Errorf("%s: %s", base, eb.Error)
 		default:
-			return Answer{}, answerError(method, path, eb)
+			return answerError(method, path, eb)
 		}
 		if redirect {
 			continue
@@ -210,43 +230,40 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
-			return Answer{}, fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
+			return fmt.Errorf("client: %s %s: %w (last failure: %v)", method, path, ctx.Err(), last)
 		}
 		backoff = min(2*backoff, c.backoffMax)
 	}
-	return Answer{}, fmt.Errorf("%w: %s %s after %d attempts: %w", ErrRetriesExhausted, method, path, AttemptsMax, last)
+	return fmt.Errorf("%w: %s %s after %d attempts: %w", ErrRetriesExhausted, method, path, AttemptsMax, last)
 }
 
-// attempt makes one HTTP request. It returns the Answer, or the error body
-// of an error answer, or err when there was no usable answer.
-func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (Answer, *ErrorAnswer, error) {
+// attempt makes one HTTP request. It returns the body of a successful
+// answer, or the error body of an error answer, or err when there was no
+// usable answer.
+func (c *Client) attempt(ctx context.Context, method, u string, body []byte) ([]byte, *ErrorAnswer, error) {
 	ctx, cancel := context.WithTimeout(ctx, AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
-		return Answer{}, nil, err
+		return nil, nil, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return Answer{}, nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, ResponseBytesMax))
 	if err != nil {
-		return Answer{}, nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode == http.StatusOK {
-		var r Answer
-		if err := json.Unmarshal(data, &r); err != nil {
-			return Answer{}, nil, fmt.Errorf("%s: bad answer: %v", u, err)
-		}
-		return r, nil, nil
+		return data, nil, nil
 	}
 	var eb ErrorAnswer
 	if err := json.Unmarshal(data, &eb); err != nil || eb.Code == "" {
 		eb = ErrorAnswer{Code: "http", Error: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))}
 	}
-	return Answer{}, &eb, nil
+	return nil, &eb, nil
 }
 
 // answerError turns an error answer that is not worth retrying into an error.
@@ -259,10 +276,27 @@ func answerError(method, path string, eb *ErrorAnswer) error {
 		kind = ErrTooLarge
 	case CodeSession:
 		kind = ErrSession
+	case CodeUnknownNode:
+		kind = fmt.Errorf("%w: %w", ErrUnknownNode, ErrBadRequest)
+	case CodeNoVoters:
+		kind = fmt.Errorf("%w: %w", ErrNoVoters, ErrBadRequest)
+	case CodeInFlight:
+		kind = ErrInFlight
+	case CodeNotCaughtUp:
+		kind = ErrNotCaughtUp
+	case CodeOutcomeUnknown:
+		kind = ErrOutcomeUnknown
 	default:
 		kind = ErrServer
 	}
 	return fmt.Errorf("%w: %s %s: %s", kind, method, path, eb.Error)
+}
+
+// isDialError reports whether err is a failure to connect, after which
+// the request was certainly not served.
+func isDialError(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 func (c *Client) target() string {
