@@ -30,11 +30,14 @@ type checker struct {
 	checked map[uint64]uint64
 	// newLeader marks nodes that became leader since their last check.
 	newLeader map[uint64]bool
+	// leaderCommit is, per leader, the commit index at which
+	// LeaderIsVoter last checked it.
+	leaderCommit map[uint64]uint64
 }
 
 func newChecker(s *sim) *checker {
 	return &checker{s: s, leaders: map[uint64]uint64{}, committed: map[uint64]committedEntry{},
-		checked: map[uint64]uint64{}, newLeader: map[uint64]bool{}}
+		checked: map[uint64]uint64{}, newLeader: map[uint64]bool{}, leaderCommit: map[uint64]uint64{}}
 }
 
 // restarted rescans a restarted node's log from its snapshot on: a
@@ -52,6 +55,7 @@ func (c *checker) becameLeader(n *simNode, term uint64) {
 	}
 	c.leaders[term] = n.id
 	c.newLeader[n.id] = true
+	c.s.leaderElected(n.id)
 }
 
 // afterProcess checks a node once its Ready loop has persisted everything.
@@ -61,6 +65,7 @@ func (c *checker) afterProcess(n *simNode) {
 	}
 	st := n.svc.Node().BasicStatus()
 	c.checkCommitted(n, st.Commit)
+	c.checkLeaderIsVoter(n, st)
 	if c.newLeader[n.id] {
 		delete(c.newLeader, n.id)
 		c.checkLeaderCompleteness(n, st.Term)
@@ -98,6 +103,9 @@ func (c *checker) compare(n *simNode, e raft.Entry, term uint64) {
 	prev, ok := c.committed[e.Index]
 	if !ok {
 		c.committed[e.Index] = got
+		if e.Type == raft.EntryConfChange {
+			c.s.committedConf(e)
+		}
 		return
 	}
 	if prev.term != got.term || prev.hash != got.hash {

@@ -59,7 +59,7 @@ type client struct {
 }
 
 func (s *sim) newClient(id int, stopAt int64) *client {
-	return &client{s: s, id: id, session: kv.NewSession(s.newSessionID()), target: uint64(1 + (id-1)%len(s.nodes)), stopAt: stopAt,
+	return &client{s: s, id: id, session: kv.NewSession(s.newSessionID()), target: s.slotMember(id), stopAt: stopAt,
 		reader: id%readerEvery == 0}
 }
 
@@ -99,7 +99,7 @@ func (c *client) beginMode(cmd kv.Command, mode kv.ReadMode) {
 	// that reconnects would: so some ask a node that still believes it
 	// leads after a newer leader took over.
 	if !c.reader && c.s.clientRand.IntN(2) == 0 {
-		c.target = uint64(1 + c.s.clientRand.IntN(len(c.s.nodes)))
+		c.target = c.s.randomMember(c.s.clientRand)
 	}
 	if mode == kv.ReadLog {
 		// Only commands through the log take a sequence number: the
@@ -258,15 +258,8 @@ func (c *client) finish(ok bool) {
 	c.s.after(c.think(), c.next)
 }
 
-// otherNode picks a node other than the current target at random.
-func (c *client) otherNode() uint64 {
-	n := len(c.s.nodes)
-	if n == 1 {
-		return c.target
-	}
-	step := 1 + c.s.clientRand.IntN(n-1)
-	return (c.target-1+uint64(step))%uint64(n) + 1
-}
+// otherNode picks a member other than the current target at random.
+func (c *client) otherNode() uint64 { return c.s.otherMember(c.s.clientRand, c.target) }
 
 func toInput(c kv.Command, mode kv.ReadMode) model.Input {
 	var in model.Input

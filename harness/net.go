@@ -76,6 +76,10 @@ func (s *sim) send(m raft.Message) {
 }
 
 func (s *sim) deliver(m raft.Message) {
+	if m.To < 1 || m.To > uint64(len(s.nodes)) {
+		s.net.dropped++
+		return // no such node was ever started
+	}
 	n := s.nodes[m.To-1]
 	switch {
 	case !n.up:
@@ -94,6 +98,7 @@ func (s *sim) deliver(m raft.Message) {
 
 // applyFault puts a schedule event in force and schedules its end.
 func (s *sim) applyFault(e Event) {
+	e = s.remapToMembers(e)
 	if e.Target == TargetLeader {
 		if lead := s.leader(); lead != 0 {
 			e = e.aimAt(lead, len(s.nodes))
@@ -130,6 +135,9 @@ func (s *sim) startFault(e Event) func() {
 	case FaultReorder:
 		s.net.jitter = append(s.net.jitter, e.Jitter)
 		return func() { s.net.jitter = removeOne(s.net.jitter, e.Jitter) }
+	case FaultMembership:
+		s.startChange(e)
+		return func() {}
 	}
 	return s.startNodeFault(e)
 }
@@ -180,7 +188,7 @@ func (s *sim) transfer(id uint64) {
 		return
 	}
 	if id == lead {
-		id = id%uint64(len(s.nodes)) + 1
+		id = s.otherMember(s.members.rand, lead)
 	}
 	n := s.nodes[lead-1]
 	if n.paused || id == lead {
@@ -188,5 +196,10 @@ func (s *sim) transfer(id uint64) {
 	}
 	err := n.svc.Node().TransferLeadership(id)
 	s.trace.write(traceSim{T: s.now, Sim: "transfer", Node: lead, Detail: fmt.Sprintf("to %d: %v", id, err)})
+	if err != nil {
+		s.transferRefused(err)
+	} else {
+		s.transferAsked(id)
+	}
 	s.process(n, nil)
 }

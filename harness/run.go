@@ -39,9 +39,19 @@ type Result struct {
 	// Steps counts the events the simulator ran.
 	Steps int
 	// Reads counts the Gets that completed, by read mode.
-	Reads   map[string]int
-	History linearizability.History
-	Check   linearizability.Result
+	Reads map[string]int
+	// Membership counts the membership nemesis's changes and transfers by
+	// outcome: proposed, completed, lost, abandoned, refused (by class of
+	// reason), nodes added, strangers started, transfers requested,
+	// completed and refused.
+	Membership map[string]int
+	// TransferTicks is, for each transfer that completed, the ticks from
+	// the request to the target's election; CatchUps is how long each
+	// fresh learner took to catch up.
+	TransferTicks []int
+	CatchUps      []CatchUp
+	History       linearizability.History
+	Check         linearizability.Result
 }
 
 // Failed reports whether any check failed.
@@ -94,6 +104,7 @@ func newSim(cfg Config, sched Schedule) *sim {
 	}
 	s.rec = linearizability.NewRecorder(s)
 	s.checks = newChecker(s)
+	s.members = newMembership(cfg.Seed, cfg.Nodes)
 	for id := 1; id <= cfg.Nodes; id++ {
 		s.nodes = append(s.nodes, &simNode{id: uint64(id), disk: newDisk()})
 	}
@@ -148,6 +159,7 @@ func (s *sim) result(res Result, check bool) Result {
 	res.Messages, res.Dropped, res.Duplicated = s.net.sent, s.net.dropped, s.net.duplicated
 	res.Steps = s.steps
 	res.Reads = s.reads
+	res.Membership, res.TransferTicks, res.CatchUps = s.members.counts, s.members.transferTicks, s.members.catchUps
 	if check {
 		s.checkHistory(&res)
 	}

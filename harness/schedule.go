@@ -34,10 +34,13 @@ const (
 	// FaultDrift runs each of Nodes' clocks at its rate in Rates (times
 	// real speed) for Duration.
 	FaultDrift = "drift"
+	// FaultMembership has an operator make the membership change Change
+	// (one of Changes), retrying for Duration (see membership.go).
+	FaultMembership = "membership"
 )
 
 // FaultKinds lists every kind the simulator implements, in a fixed order.
-var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift, FaultTransfer}
+var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift, FaultTransfer, FaultMembership}
 
 // Partition shapes.
 const (
@@ -78,6 +81,12 @@ type Event struct {
 	// is crashed, paused, isolated, or made the slow clock of a drift.
 	// Empty means the nodes and links named.
 	Target string `json:"target,omitempty"`
+	// Change is the membership change, Count the voters a replace swaps,
+	// and Explicit asks to leave the joint configuration by an explicit
+	// empty change rather than automatically.
+	Change   string `json:"change,omitempty"`
+	Count    int    `json:"count,omitempty"`
+	Explicit bool   `json:"explicit_leave,omitempty"`
 }
 
 // TargetLeader aims an event at the leader of the moment.
@@ -99,6 +108,14 @@ func (e Event) String() string {
 		s += fmt.Sprintf(" p=%.2f", e.Rate)
 	case FaultReorder:
 		s += fmt.Sprintf(" jitter=%v", e.Jitter)
+	case FaultMembership:
+		s += " " + e.Change
+		if e.Count > 0 {
+			s += fmt.Sprintf(" x%d", e.Count)
+		}
+		if e.Explicit {
+			s += " explicit-leave"
+		}
 	}
 	return s
 }
@@ -174,6 +191,13 @@ func (e Event) validate(n int) error {
 	case FaultCrash, FaultPause, FaultTransfer:
 		if len(e.Nodes) == 0 {
 			return fmt.Errorf("no node")
+		}
+	case FaultMembership:
+		if !slices.Contains(Changes, e.Change) {
+			return fmt.Errorf("unknown membership change %q (known: %s)", e.Change, strings.Join(Changes, ", "))
+		}
+		if e.Count < 0 || e.Count > replaceMax {
+			return fmt.Errorf("replace count %d outside 0..%d", e.Count, replaceMax)
 		}
 	}
 	return nil
@@ -281,6 +305,8 @@ func fillEvent(c chooser, e *Event, o GenOptions) {
 	case FaultTransfer:
 		e.Nodes = []uint64{pick("node")}
 		e.Duration = 0
+	case FaultMembership:
+		fillChange(c, e, o.Span)
 	case FaultLoss, FaultDuplicate:
 		e.Rate = float64(1+c.intn("rate", 5)) / 10
 	case FaultReorder:

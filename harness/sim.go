@@ -118,7 +118,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("clients %d and keys %d must be in 1..100", c.Clients, c.Keys)
 	}
 	for _, k := range c.Faults {
-		if err := (Event{Kind: k, Rate: 1, Nodes: []uint64{1}, Rates: []float64{1}}).validate(c.Nodes); err != nil {
+		if err := (Event{Kind: k, Rate: 1, Nodes: []uint64{1}, Rates: []float64{1}, Change: ChangeAddLearner}).validate(c.Nodes); err != nil {
 			return c, err
 		}
 	}
@@ -165,6 +165,9 @@ type sim struct {
 	rec     *linearizability.Recorder
 	checks  *checker
 	trace   *tracer
+	// members is the group's configuration as the checks saw it committed,
+	// and the membership nemesis's state.
+	members *membership
 
 	violations []Violation
 	steps      int
@@ -192,6 +195,11 @@ type simNode struct {
 	// leadTerm is the term n leads in, while leading.
 	leadTerm uint64
 	term     uint64
+	// joined marks a node started after the run began, with no membership
+	// (raft.Config.Join); bootstrap, if set, is the voter list a stranger
+	// was started with instead of the initial voters.
+	joined    bool
+	bootstrap []uint64
 }
 
 // Now implements linearizability.Clock with virtual time.
@@ -229,7 +237,8 @@ func (s *sim) startNode(n *simNode) error {
 	cfg := kv.Config{Node: node.Config{
 		Raft: raft.Config{
 			ID:              n.id,
-			Voters:          s.voters(),
+			Voters:          s.voters(n),
+			Join:            n.joined,
 			ElectionTicks:   ElectionTicks,
 			HeartbeatTicks:  HeartbeatTicks,
 			PreVote:         true,
@@ -255,8 +264,16 @@ func (s *sim) startNode(n *simNode) error {
 	return nil
 }
 
-func (s *sim) voters() []uint64 {
-	ids := make([]uint64, len(s.nodes))
+// voters is the voter list n boots with: the initial voters, none for a
+// node that joins, or a stranger's own list.
+func (s *sim) voters(n *simNode) []uint64 {
+	switch {
+	case n.joined:
+		return nil
+	case n.bootstrap != nil:
+		return n.bootstrap
+	}
+	ids := make([]uint64, s.cfg.Nodes)
 	for i := range ids {
 		ids[i] = uint64(i + 1)
 	}
