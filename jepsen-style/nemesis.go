@@ -21,7 +21,8 @@ const (
 	// KindPartition cuts links through the proxies (see Patterns).
 	KindPartition = "partition"
 	// KindClock makes some nodes' clocks run fast or slow (raftkv's
-	// -fault-hooks), within the skew given.
+	// -fault-hooks), within the skew given, until the next clock event:
+	// skews overlap the other faults.
 	KindClock = "clock"
 	// KindTransfer asks the leader to hand leadership to another node.
 	KindTransfer = "transfer"
@@ -89,9 +90,17 @@ type nemesis struct {
 const holdMin = 500 * time.Millisecond
 
 // run injects faults until ctx ends: a quiet gap, a fault held for a
-// while, its end; then everything is healed.
+// while, its end; then everything is healed. A clock skew is the one
+// fault that stays: it lasts until the next clock event or the end of the
+// run, so it overlaps the other faults. A slow leader's clock is only
+// dangerous together with a partition that elects another leader, and one
+// fault at a time would never show that.
 func (n *nemesis) run(ctx context.Context) {
-	defer n.healAll()
+	var skew *openFault
+	defer func() {
+		n.end(skew)
+		n.healAll()
+	}()
 	if len(n.kinds) == 0 {
 		return
 	}
@@ -105,22 +114,49 @@ func (n *nemesis) run(ctx context.Context) {
 		}
 		kind := round[0]
 		round = round[1:]
-		start := n.rec.Now()
-		nodes, desc, undo, err := n.start(ctx, kind)
-		if err != nil {
+		if kind == KindClock {
+			n.end(skew)
+			skew = nil
+		}
+		f := &openFault{kind: kind, start: n.rec.Now()}
+		var err error
+		if f.nodes, f.desc, f.undo, err = n.start(ctx, kind); err != nil {
 			n.logf("nemesis: %s: %v", kind, err)
 			continue
 		}
-		n.logf("nemesis: %s", desc)
-		if undo != nil {
-			sleep(ctx, holdMin+time.Duration(n.rng.Int64N(int64(max(n.holdMax-holdMin, 1)))))
-			if err := undo(); err != nil {
-				n.logf("nemesis: end of %s: %v", kind, err)
-			}
-		}
-		n.rec.AddFault(linearizability.Fault{Kind: kind, Nodes: sortIDs(nodes), Start: start, End: n.rec.Now(), Description: desc})
+		n.logf("nemesis: %s", f.desc)
 		n.counts[kind]++
+		if kind == KindClock {
+			skew = f
+			continue
+		}
+		if f.undo != nil {
+			sleep(ctx, holdMin+time.Duration(n.rng.Int64N(int64(max(n.holdMax-holdMin, 1)))))
+		}
+		n.end(f)
 	}
+}
+
+// openFault is a fault in force.
+type openFault struct {
+	kind, desc string
+	nodes      []uint64
+	start      int64
+	undo       func() error // nil for a point event
+}
+
+// end ends f, if any, and records its window.
+func (n *nemesis) end(f *openFault) {
+	if f == nil {
+		return
+	}
+	if f.undo != nil {
+		if err := f.undo(); err != nil {
+			n.logf("nemesis: end of %s: %v", f.kind, err)
+		}
+	}
+	n.rec.AddFault(linearizability.Fault{Kind: f.kind, Nodes: sortIDs(slices.Clone(f.nodes)), Start: f.start,
+		End: n.rec.Now(), Description: f.desc})
 }
 
 // jitter returns a duration in [d/2, 3d/2).
