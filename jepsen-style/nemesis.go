@@ -221,6 +221,13 @@ func (n *nemesis) partition() ([]uint64, string, func() error, error) {
 	}
 	pattern := patterns[n.rng.IntN(len(patterns))]
 	ids := n.shuffled()
+	// Half the time the leader goes first: the side cut off (halves,
+	// isolate) or the deaf node (one-way). A leader cut off while it still
+	// holds its lease is the case that tests lease reads.
+	if lead := n.mon.leader(); lead != 0 && n.rng.IntN(2) == 0 {
+		i := slices.Index(ids, lead)
+		ids[0], ids[i] = ids[i], ids[0]
+	}
 	links, desc, err := PartitionLinks(pattern, ids)
 	if err == nil && len(links) == 0 {
 		err = fmt.Errorf("%s cuts nothing among %d nodes", pattern, len(ids))
