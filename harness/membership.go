@@ -74,6 +74,10 @@ const (
 	simNodesMax = 32
 	// changeRetry is the pause between two attempts of an operator.
 	changeRetry = 100 * time.Millisecond
+	// catchUpPoll is how often an operator looks whether its learners
+	// caught up: finer than changeRetry, as catching up takes a few round
+	// trips, and the catch-up figure is measured to within it.
+	catchUpPoll = 5 * time.Millisecond
 	// changeWindowMin is the least time an operator keeps trying.
 	changeWindowMin = 2 * time.Second
 	// catchUpLagMax is how far a learner's log may trail the leader's
@@ -140,8 +144,8 @@ type membership struct {
 	counts map[string]int
 	// transfers in flight: target and when it was asked for.
 	transfers []pendingTransfer
-	// TransferTicks and CatchUpTicks are Result's figures.
-	transferTicks []int
+	// transferTimes and catchUps are Result's figures.
+	transferTimes []time.Duration
 	catchUps      []CatchUp
 }
 
@@ -150,14 +154,14 @@ type pendingTransfer struct {
 	at int64
 }
 
-// CatchUp is how long a fresh learner took to catch up: from the moment
-// its addition took effect at the leader to the moment its log matched the
-// leader's commit index of then.
+// CatchUp is how long fresh learners took to catch up: from the proposal
+// that adds them to the moment the leader knows their logs are within
+// catchUpLagMax of its commit index.
 type CatchUp struct {
 	// Log is the leader's commit index when the learner was added.
 	Log uint64
-	// Ticks is the time it took, in ticks of TickInterval.
-	Ticks int
+	// Took is the virtual time it took, to within catchUpPoll.
+	Took time.Duration
 }
 
 func newMembership(seed uint64, voters int) *membership {
@@ -300,8 +304,8 @@ type changeOp struct {
 	fresh []uint64
 	// learnersIn marks that the fresh nodes' addition took effect.
 	learnersIn bool
-	// addedAt and addedLog are when that was, and the leader's commit
-	// index then, for the catch-up figure.
+	// addedAt and addedLog are when the addition was proposed, and the
+	// leader's commit index then, for the catch-up figure.
 	addedAt  int64
 	addedLog uint64
 	caughtUp bool
@@ -337,7 +341,11 @@ func (o *changeOp) poll() {
 		return
 	}
 	if o.index != 0 && !o.settle() {
-		o.again()
+		if o.final {
+			o.again()
+		} else {
+			s.after(catchUpPoll, o.poll) // the learners' addition, timed
+		}
 		return
 	}
 	if o.index != 0 {
@@ -357,7 +365,7 @@ func (o *changeOp) poll() {
 	cc, final, st := o.next(lead, ms)
 	switch st {
 	case stepWait:
-		o.again()
+		s.after(catchUpPoll, o.poll)
 		return
 	case stepGuard:
 		s.members.counts[countRefused+"guard"]++
@@ -375,6 +383,9 @@ func (o *changeOp) poll() {
 	s.members.counts[countProposed]++
 	bs := ln.svc.Node().BasicStatus()
 	o.index, o.term, o.final = bs.LastIndex, bs.Term, final
+	if !final && !o.learnersIn {
+		o.addedAt, o.addedLog = s.now, bs.Commit
+	}
 	s.process(ln, nil)
 	o.again()
 }
@@ -406,12 +417,7 @@ func (o *changeOp) settle() bool {
 	}
 	if !o.final {
 		o.index = 0
-		if !o.learnersIn {
-			o.learnersIn, o.addedAt = true, s.now
-			if lead := s.leader(); lead != 0 {
-				o.addedLog = s.nodes[lead-1].svc.Node().BasicStatus().Commit
-			}
-		}
+		o.learnersIn = true
 		return true
 	}
 	s.members.counts[countCompleted]++
@@ -542,7 +548,7 @@ func (o *changeOp) caughtUpAll(ms node.Membership, ids []uint64) bool {
 	if o.learnersIn && !o.caughtUp {
 		o.caughtUp = true
 		o.s.members.catchUps = append(o.s.members.catchUps,
-			CatchUp{Log: o.addedLog, Ticks: int((o.s.now - o.addedAt) / int64(TickInterval))})
+			CatchUp{Log: o.addedLog, Took: time.Duration(o.s.now - o.addedAt)})
 	}
 	return true
 }
@@ -619,7 +625,7 @@ func (s *sim) leaderElected(id uint64) {
 			return false
 		}
 		m.counts[countTransferDone]++
-		m.transferTicks = append(m.transferTicks, int((s.now-p.at+int64(TickInterval)-1)/int64(TickInterval)))
+		m.transferTimes = append(m.transferTimes, time.Duration(s.now-p.at))
 		return true
 	})
 }

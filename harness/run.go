@@ -45,10 +45,10 @@ type Result struct {
 	// reason), nodes added, strangers started, transfers requested,
 	// completed and refused.
 	Membership map[string]int
-	// TransferTicks is, for each transfer that completed, the ticks from
-	// the request to the target's election; CatchUps is how long each
+	// TransferTimes is, for each transfer that completed, the virtual time
+	// from the request to the target's election; CatchUps is how long each
 	// fresh learner took to catch up.
-	TransferTicks []int
+	TransferTimes []time.Duration
 	CatchUps      []CatchUp
 	History       linearizability.History
 	Check         linearizability.Result
@@ -159,7 +159,7 @@ func (s *sim) result(res Result, check bool) Result {
 	res.Messages, res.Dropped, res.Duplicated = s.net.sent, s.net.dropped, s.net.duplicated
 	res.Steps = s.steps
 	res.Reads = s.reads
-	res.Membership, res.TransferTicks, res.CatchUps = s.members.counts, s.members.transferTicks, s.members.catchUps
+	res.Membership, res.TransferTimes, res.CatchUps = s.members.counts, s.members.transferTimes, s.members.catchUps
 	if check {
 		s.checkHistory(&res)
 	}

@@ -26,6 +26,8 @@ type outcome struct {
 	virtual    time.Duration
 	faults     map[string]int
 	reads      map[string]int
+	// membership counts membership changes and transfers by outcome.
+	membership map[string]int
 	// eventsRun and eventsShrunk count the events of the schedule that ran
 	// and of the schedule the artifacts replay.
 	eventsRun, eventsShrunk int
@@ -112,6 +114,7 @@ func (sim simulator) runSeed(opts options, seed uint64) (out outcome) {
 		seed: seed, failed: res.Failed(), violations: res.Violations, ops: res.Ops,
 		virtual: res.Virtual, faults: res.Faults, reads: res.Reads, eventsRun: len(res.Schedule.Events),
 	}
+	out.membership = res.Membership
 	if out.failed {
 		cfg.Trace = nil
 		sim.saveFailing(opts, cfg, res, &out)

@@ -26,6 +26,7 @@ type tally struct {
 	violations            int
 	faultsByKind          map[string]int
 	readsByMode           map[string]int
+	membership            map[string]int
 	violationsByKind      map[string]int
 	failures              []outcome
 	artifactErrors        int
@@ -47,6 +48,12 @@ func (t *tally) add(out outcome) {
 	}
 	for mode, n := range out.reads {
 		t.readsByMode[mode] += n
+	}
+	if t.membership == nil {
+		t.membership = make(map[string]int)
+	}
+	for what, n := range out.membership {
+		t.membership[what] += n
 	}
 	for _, v := range out.violations {
 		t.violations++

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,6 +31,9 @@ func writeTable(w io.Writer, opts options, t tally, wall time.Duration) {
 	}
 	for _, kind := range kindsInOrder(t.faultsByKind) {
 		row("fault "+kind, "%d", t.faultsByKind[kind])
+	}
+	for _, what := range slices.Sorted(maps.Keys(t.membership)) {
+		row("membership "+what, "%d", t.membership[what])
 	}
 	row("violations", "%d", t.violations)
 	for _, kind := range kindsInOrder(t.violationsByKind) {
@@ -97,6 +102,10 @@ type jsonSummary struct {
 	SpeedXRealTime   float64        `json:"speed_x_real_time"`
 	ArtifactErrors   int            `json:"artifact_errors"`
 	Failures         []jsonFailure  `json:"failures"`
+	// Membership counts membership changes and leadership transfers by
+	// outcome ("change proposed", "change completed", "change refused
+	// in-flight", "transfer completed", ...).
+	Membership map[string]int `json:"membership"`
 }
 
 // jsonFailure is one failing seed in the -json output.
@@ -128,6 +137,10 @@ func writeJSON(w io.Writer, opts options, t tally, wall time.Duration) error {
 		ReadsByMode: t.readsByMode, Reads: readNames(opts.reads), Drift: opts.drift, LeaseDriftBound: opts.leaseBound,
 		VirtualSeconds: t.virtual.Seconds(), WallSeconds: wall.Seconds(), SpeedXRealTime: speed(t.virtual, wall),
 		ArtifactErrors: t.artifactErrors, Failures: []jsonFailure{},
+	}
+	s.Membership = t.membership
+	if s.Membership == nil {
+		s.Membership = map[string]int{}
 	}
 	for _, f := range t.failures {
 		jf := jsonFailure{Seed: f.seed, EventsRun: f.eventsRun, EventsShrunk: f.eventsShrunk,
