@@ -259,8 +259,9 @@ func generate(c chooser, o GenOptions) Schedule {
 		e := Event{Kind: o.Kinds[c.intn("kind", len(o.Kinds))]}
 		e.At = time.Duration(c.intn("at", slots)) * slot
 		e.Duration = time.Duration(1+c.intn("duration", max(1, slots/4))) * slot
-		if e.Kind == FaultDrift {
-			// Clocks drift for long stretches, not in blips.
+		if e.Kind == FaultDrift || e.Kind == FaultReorder {
+			// Clocks drift, and networks stay congested, for long
+			// stretches, not in blips.
 			e.Duration = time.Duration(slots/4+c.intn("drift-duration", max(1, slots-slots/4))) * slot
 		}
 		e.Duration = min(e.Duration, o.Span-e.At)
@@ -269,29 +270,43 @@ func generate(c chooser, o GenOptions) Schedule {
 			e.Target = TargetLeader
 		}
 		s.Events = append(s.Events, e)
-		if e.Kind == FaultDrift && e.Target == TargetLeader && slices.Contains(o.Kinds, FaultPartition) {
-			s.Events = append(s.Events, cutSlowLeader(c, e, o.Span))
+		if cutsLeader(e) && slices.Contains(o.Kinds, FaultPartition) {
+			s.Events = append(s.Events, cutLeaderDuring(c, e, o.Span))
 		}
 	}
 	slices.SortStableFunc(s.Events, func(a, b Event) int { return int(a.At - b.At) })
 	return s
 }
 
-// cutSlowLeader returns a partition that isolates the leader a while after
-// drift e slowed its clock: the case the lease's drift bound exists for. A
-// slow leader counts its lease in slow ticks while the others, cut off from
-// it, count their election timeouts in fast ones and elect a new leader;
-// clients that still reach the old one read from it. Drawn independently,
-// a drift on the leader and a partition of that same leader during the
-// drift rarely meet, as leadership moves with the other faults.
-func cutSlowLeader(c chooser, drift Event, span time.Duration) Event {
+// cutsLeader reports whether e is followed by a partition that cuts off
+// the leader of the moment while e is in force. Drawn independently, such
+// pairs rarely meet, as leadership moves with the other faults, yet they
+// are where reads go wrong:
+//
+//   - a drift aimed at the leader: the slow leader counts its lease in slow
+//     ticks while the others, cut off from it, count their election
+//     timeouts in fast ones and elect a new leader, and readers that still
+//     reach the old one read from it. This is the case the lease's drift
+//     bound exists for.
+//   - a reorder: networks degrade before they fail. The old leader's last
+//     commit index is still in flight when it is cut off, so the new leader
+//     does not know it, and a read's heartbeat round may overtake the new
+//     leader's first entry. A read index taken before that entry commits is
+//     stale.
+func cutsLeader(e Event) bool {
+	return e.Kind == FaultDrift && e.Target == TargetLeader || e.Kind == FaultReorder
+}
+
+// cutLeaderDuring returns a partition that isolates the leader a while
+// after e starts.
+func cutLeaderDuring(c chooser, e Event, span time.Duration) Event {
 	const slot = 100 * time.Millisecond
-	e := Event{Kind: FaultPartition, Shape: ShapeIsolate, Target: TargetLeader}
-	e.At = drift.At + time.Duration(5+c.intn("cut-at", 20))*slot
-	e.Duration = time.Duration(10+c.intn("cut-duration", 30)) * slot
-	e.At = min(e.At, span)
-	e.Duration = min(e.Duration, span-e.At)
-	return e
+	cut := Event{Kind: FaultPartition, Shape: ShapeIsolate, Target: TargetLeader}
+	cut.At = e.At + time.Duration(c.intn("cut-at", max(1, int(e.Duration/slot)/2)))*slot
+	cut.Duration = time.Duration(10+c.intn("cut-duration", 30)) * slot
+	cut.At = min(cut.At, span)
+	cut.Duration = min(cut.Duration, span-cut.At)
+	return cut
 }
 
 func fillEvent(c chooser, e *Event, o GenOptions) {

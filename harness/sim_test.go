@@ -121,7 +121,7 @@ func TestBadScheduleIsRefused(t *testing.T) {
 
 // staleLeaseSeedsMax bounds the seeds searched for a stale lease read. The
 // campaign of the README (go run ./cmd/raftsim -reads lease -drift 0.5
-// -lease-drift-bound 0.01) first finds one at seed 15.
+// -lease-drift-bound 0.01) first finds one at seed 5.
 const staleLeaseSeedsMax = 100
 
 func TestStaleLeaseReadIsFoundWhenDriftExceedsTheBound(t *testing.T) {

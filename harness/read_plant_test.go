@@ -1,0 +1,54 @@
+package harness
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftcheck/raftcheck/internal/plant"
+	"github.com/raftcheck/raftcheck/kv"
+	"github.com/raftcheck/raftcheck/linearizability"
+)
+
+// findPlantedReadBug runs seeds 1..seedsMax of cfg with bugs planted until
+// Porcupine finds a read that is not linearizable, then checks that the
+// same seeds pass without the plant: the violation is the bug's, not the
+// workload's. It returns the seed that found it.
+func findPlantedReadBug(t *testing.T, cfg func(seed uint64) Config, bugs *plant.Bugs, seedsMax uint64) uint64 {
+	t.Helper()
+	for seed := uint64(1); seed <= seedsMax; seed++ {
+		c := cfg(seed)
+		c.Bugs = bugs
+		res := Run(c)
+		if !res.Failed() {
+			continue
+		}
+		require.Equal(t, "linearizability", res.Violations[0].Kind, "seed %d: %v", seed, res.Violations)
+		assert.Equal(t, linearizability.Illegal, res.Check.Verdict)
+		t.Logf("seed %d: %v", seed, res.Violations[0])
+		for s := uint64(1); s <= seed; s++ {
+			res := Run(cfg(s))
+			require.False(t, res.Failed(), "seed %d without the plant: %v", s, res.Violations)
+		}
+		return seed
+	}
+	t.Fatalf("the planted bug survived %d seeds", seedsMax)
+	return 0
+}
+
+// plantedReadSeedsMax bounds the seeds searched for each planted read bug.
+// A seed of these campaigns finds the bug with a chance of a few percent.
+const plantedReadSeedsMax = 150
+
+// A new leader that takes a read index before an entry of its term commits
+// may not know the commit index of the group: the old leader's last commit
+// was still in flight when it was cut off. Reorder makes that flight long
+// and lets the read's heartbeat round overtake the new leader's first
+// entry, so the read is served below a write that had completed.
+func TestPlantedReadIndexBeforeCommitInTermIsFound(t *testing.T) {
+	cfg := func(seed uint64) Config {
+		return Config{Seed: seed, Reads: []kv.ReadMode{kv.ReadIndex}, Faults: []string{FaultReorder, FaultPartition}}
+	}
+	findPlantedReadBug(t, cfg, &plant.Bugs{ReadIndexBeforeCommitInTerm: true}, plantedReadSeedsMax)
+}
