@@ -22,6 +22,9 @@ const (
 	// DefaultInboxLen is the length of the queue of functions Submit hands
 	// to Run.
 	DefaultInboxLen = 256
+	// DefaultSubmitBatchMax is how many queued functions Run calls before
+	// it processes their Ready.
+	DefaultSubmitBatchMax = 64
 )
 
 // ErrBadConfig is wrapped by every configuration error.
@@ -49,6 +52,11 @@ type Config struct {
 	ReadyRoundsMax int
 	// InboxLen is the queue length of Submit.
 	InboxLen int
+	// SubmitBatchMax is how many functions queued by Submit Run calls
+	// before one Process, so that proposals and messages that arrive
+	// together share one Ready, and so one fsync. The bound keeps ticks
+	// and sends from waiting behind a long queue.
+	SubmitBatchMax int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -63,8 +71,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: set Storage, not Raft.Storage", ErrBadConfig)
 	case c.Raft.Applied != 0:
 		return c, fmt.Errorf("%w: Raft.Applied is set from the storage's snapshot", ErrBadConfig)
-	case c.ReadyRoundsMax < 0 || c.InboxLen < 0:
-		return c, fmt.Errorf("%w: negative ReadyRoundsMax %d or InboxLen %d", ErrBadConfig, c.ReadyRoundsMax, c.InboxLen)
+	case c.ReadyRoundsMax < 0 || c.InboxLen < 0 || c.SubmitBatchMax < 0:
+		return c, fmt.Errorf("%w: negative ReadyRoundsMax %d, InboxLen %d or SubmitBatchMax %d",
+			ErrBadConfig, c.ReadyRoundsMax, c.InboxLen, c.SubmitBatchMax)
 	}
 	if c.SnapshotEveryEntries == 0 {
 		c.SnapshotEveryEntries = DefaultSnapshotEveryEntries
@@ -77,6 +86,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.InboxLen == 0 {
 		c.InboxLen = DefaultInboxLen
+	}
+	if c.SubmitBatchMax == 0 {
+		c.SubmitBatchMax = DefaultSubmitBatchMax
 	}
 	return c, nil
 }

@@ -75,12 +75,27 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 				n.catchUp(counter)
 			}
 			fn(n)
+			n.drainInbox()
 		}
 		if counter != nil {
 			n.catchUp(counter)
 		}
 		if err := n.Process(); err != nil {
 			return err
+		}
+	}
+}
+
+// drainInbox calls the functions already queued, up to SubmitBatchMax in
+// all with the one Run took, so that their Ready is processed once.
+// Without it every proposal would get a Ready, and an fsync, of its own.
+func (n *Node) drainInbox() {
+	for range n.cfg.SubmitBatchMax - 1 {
+		select {
+		case fn := <-n.inbox:
+			fn(n)
+		default:
+			return
 		}
 	}
 }
@@ -93,7 +108,8 @@ func (n *Node) catchUp(c *tickCounter) {
 }
 
 // Submit hands fn to Run, to be called on its goroutine with the node,
-// followed by Process. It is safe for concurrent use, and how other
+// followed by Process (shared by up to SubmitBatchMax functions queued
+// together). It is safe for concurrent use, and how other
 // goroutines (a transport's receive loop, a client handler) reach a
 // running node. It waits until fn is queued, ctx ends, or the node stops.
 func (n *Node) Submit(ctx context.Context, fn func(*Node)) error {
