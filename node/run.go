@@ -75,7 +75,7 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 				n.catchUp(counter)
 			}
 			fn(n)
-			n.drainInbox()
+			n.drainInbox(counter)
 		}
 		if counter != nil {
 			n.catchUp(counter)
@@ -89,10 +89,15 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 // drainInbox calls the functions already queued, up to SubmitBatchMax in
 // all with the one Run took, so that their Ready is processed once.
 // Without it every proposal would get a Ready, and an fsync, of its own.
-func (n *Node) drainInbox() {
+// The ticks due are taken before each, as before the first: a function
+// that stalled must not leave the next one a lease that has run out.
+func (n *Node) drainInbox(counter *tickCounter) {
 	for range n.cfg.SubmitBatchMax - 1 {
 		select {
 		case fn := <-n.inbox:
+			if counter != nil {
+				n.catchUp(counter)
+			}
 			fn(n)
 		default:
 			return
