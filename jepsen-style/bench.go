@@ -120,7 +120,7 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	}
 	var nextID uint64
 	for _, n := range cfg.Concurrency {
-		level, err := benchLevel(ctx, c.ClientURLs(), n, cfg.Time, &nextID)
+		level, err := benchLevel(ctx, c.ClientURLs(0), n, cfg.Time, &nextID)
 		if err != nil {
 			return res, err
 		}

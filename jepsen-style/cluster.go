@@ -3,23 +3,32 @@ package jepsen
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/raftcheck/raftcheck/kv/client"
 )
 
 const (
 	// NodesMax bounds the cluster size: every node gets its own loopback
 	// address 127.0.0.(hostBase+id), and proxies grow as the square.
 	NodesMax = 9
+	// IDsMax bounds the node ids of a run, the nodes that join it later
+	// included: ids are never reused (a removed node's id means that node,
+	// to its old peers), so each join takes a new id and a new address.
+	IDsMax = 64
 	// hostBase is added to a node's id to make its loopback address.
 	hostBase = 10
 	// readyTimeout bounds how long a started node has to answer /status.
@@ -53,12 +62,19 @@ type ClusterConfig struct {
 }
 
 // Cluster is a running set of raftkv processes on loopback whose Raft
-// traffic goes through a Net of proxies.
+// traffic goes through a Net of proxies. Nodes may join it (AddNode) and
+// leave it (Retire) while it runs.
 type Cluster struct {
-	cfg   ClusterConfig
-	nodes []*proc
-	net   *Net
-	http  *http.Client
+	cfg  ClusterConfig
+	net  *Net
+	http *http.Client
+	ca   *certAuthority // nil without TLS
+	// version counts the changes of the current nodes, so that clients
+	// know when to pick up new client URLs.
+	version atomic.Uint64
+
+	mu    sync.Mutex
+	nodes []*proc // by id-1: every node started in the run, retired ones too
 }
 
 // proc is one raftkv process, which may be killed and started again.
@@ -67,11 +83,15 @@ type proc struct {
 	raftAddr, clientAddr string
 	args                 []string
 	logPath              string
+	// peersAtStart are the peers its -peers names; it is told of the
+	// others (/admin/peer) each time it starts.
+	peersAtStart map[uint64]bool
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	paused bool
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	paused  bool
+	retired bool // no longer a node of the cluster: never restarted
 }
 
 // BuildRaftkv builds cmd/raftkv into dir and returns the binary's path. It
@@ -99,59 +119,20 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (_ *Cluster, err error
 			c.Close()
 		}
 	}()
-	for i := range cfg.Nodes {
-		id := uint64(i + 1)
-		p := &proc{id: id, logPath: filepath.Join(cfg.Dir, fmt.Sprintf("n%d.log", id))}
-		if p.raftAddr, err = freeAddr(host(id)); err != nil {
-			return nil, err
-		}
-		if p.clientAddr, err = freeAddr(host(id)); err != nil {
-			return nil, err
-		}
-		c.nodes = append(c.nodes, p)
-	}
-	for _, from := range c.nodes {
-		for _, to := range c.nodes {
-			if from != to {
-				l := Link{from.id, to.id}
-				px, err := newProxy(l, host(from.id), to.raftAddr)
-				if err != nil {
-					return nil, err
-				}
-				c.net.proxies[l] = px
-			}
-		}
-	}
-	var tlsArgs [][]string
 	if cfg.TLS {
-		if tlsArgs, err = writeTLS(filepath.Join(cfg.Dir, "tls"), cfg.Nodes); err != nil {
+		if c.ca, err = newCertAuthority(filepath.Join(cfg.Dir, "tls")); err != nil {
 			return nil, err
 		}
 	}
-	var clientPeers []string
-	for _, p := range c.nodes {
-		clientPeers = append(clientPeers, fmt.Sprintf("%d=%s", p.id, p.clientAddr))
+	for range cfg.Nodes {
+		if _, err := c.newProc(); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range c.nodes {
-		peers := []string{fmt.Sprintf("%d=%s", p.id, p.raftAddr)}
-		for _, q := range c.nodes {
-			if q != p {
-				peers = append(peers, fmt.Sprintf("%d=%s", q.id, c.net.proxies[Link{p.id, q.id}].Addr()))
-			}
+		if err := c.setArgs(p, false); err != nil {
+			return nil, err
 		}
-		p.args = []string{"-id", strconv.FormatUint(p.id, 10), "-peers", strings.Join(peers, ","),
-			"-data", filepath.Join(cfg.Dir, fmt.Sprintf("n%d", p.id)), "-client", p.clientAddr,
-			"-client-peers", strings.Join(clientPeers, ",")}
-		if cfg.Tick > 0 {
-			p.args = append(p.args, "-tick", cfg.Tick.String())
-		}
-		if cfg.FaultHooks {
-			p.args = append(p.args, "-fault-hooks")
-		}
-		if cfg.TLS {
-			p.args = append(p.args, tlsArgs[p.id-1]...)
-		}
-		p.args = append(p.args, cfg.ExtraArgs...)
 		if err := c.start(p); err != nil {
 			return nil, err
 		}
@@ -163,6 +144,174 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (_ *Cluster, err error
 	}
 	return c, nil
 }
+
+// newProc makes the next node, with its addresses and a proxy each way to
+// and from every current node, and adds it to the cluster, not started.
+func (c *Cluster) newProc() (*proc, error) {
+	c.mu.Lock()
+	id := uint64(len(c.nodes) + 1)
+	c.mu.Unlock()
+	if id > IDsMax {
+		return nil, fmt.Errorf("cluster: no node id left (at most %d in a run)", IDsMax)
+	}
+	p := &proc{id: id, logPath: filepath.Join(c.cfg.Dir, fmt.Sprintf("n%d.log", id))}
+	var err error
+	if p.raftAddr, err = freeAddr(host(id)); err != nil {
+		return nil, err
+	}
+	if p.clientAddr, err = freeAddr(host(id)); err != nil {
+		return nil, err
+	}
+	for _, q := range c.current() {
+		for _, l := range []Link{{p.id, q.id}, {q.id, p.id}} {
+			to := q.raftAddr
+			if l[1] == p.id {
+				to = p.raftAddr
+			}
+			px, err := newProxy(l, host(l[0]), to)
+			if err != nil {
+				return nil, err
+			}
+			c.net.add(px)
+		}
+	}
+	c.mu.Lock()
+	c.nodes = append(c.nodes, p)
+	c.mu.Unlock()
+	c.version.Add(1)
+	return p, nil
+}
+
+// setArgs sets p's command line: -peers names p and every current node
+// (through p's outgoing proxies), -client-peers their client addresses.
+// A joiner starts with no membership (-join), on every start.
+func (c *Cluster) setArgs(p *proc, join bool) error {
+	peers := []string{fmt.Sprintf("%d=%s", p.id, p.raftAddr)}
+	clientPeers := []string{fmt.Sprintf("%d=%s", p.id, p.clientAddr)}
+	p.peersAtStart = map[uint64]bool{}
+	for _, q := range c.current() {
+		if q == p {
+			continue
+		}
+		px := c.net.proxy(Link{p.id, q.id})
+		if px == nil {
+			return fmt.Errorf("cluster: no proxy %d->%d", p.id, q.id)
+		}
+		peers = append(peers, fmt.Sprintf("%d=%s", q.id, px.Addr()))
+		clientPeers = append(clientPeers, fmt.Sprintf("%d=%s", q.id, q.clientAddr))
+		p.peersAtStart[q.id] = true
+	}
+	p.args = []string{"-id", strconv.FormatUint(p.id, 10), "-peers", strings.Join(peers, ","),
+		"-data", c.DataDir(p.id), "-client", p.clientAddr, "-client-peers", strings.Join(clientPeers, ",")}
+	if join {
+		p.args = append(p.args, "-join")
+	}
+	if c.cfg.Tick > 0 {
+		p.args = append(p.args, "-tick", c.cfg.Tick.String())
+	}
+	if c.cfg.FaultHooks {
+		p.args = append(p.args, "-fault-hooks")
+	}
+	if c.ca != nil {
+		tlsArgs, err := c.ca.issue(p.id)
+		if err != nil {
+			return err
+		}
+		p.args = append(p.args, tlsArgs...)
+	}
+	p.args = append(p.args, c.cfg.ExtraArgs...)
+	return nil
+}
+
+// current lists the nodes not retired, by id.
+func (c *Cluster) current() []*proc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ps []*proc
+	for _, p := range c.nodes {
+		p.mu.Lock()
+		if !p.retired {
+			ps = append(ps, p)
+		}
+		p.mu.Unlock()
+	}
+	return ps
+}
+
+// AddNode starts a new node with -join (no membership: a leader must add
+// it), with proxies to and from every current node, and waits until it
+// answers. The others do not know its address yet: see Introduce.
+func (c *Cluster) AddNode(ctx context.Context) (uint64, error) {
+	p, err := c.newProc()
+	if err != nil {
+		return 0, err
+	}
+	if err = c.setArgs(p, true); err == nil {
+		if err = c.start(p); err == nil {
+			err = c.waitReady(ctx, p)
+		}
+	}
+	if err != nil {
+		_ = c.Retire(p.id)
+		return 0, err
+	}
+	return p.id, nil
+}
+
+// Introduce tells every current node other than id where id's Raft port
+// is (its proxy from that node): raftkv accepts and reaches only peers it
+// knows, and every member that may lead must reach every other.
+func (c *Cluster) Introduce(ctx context.Context, id uint64) error {
+	var errs []error
+	for _, q := range c.current() {
+		if q.id == id {
+			continue
+		}
+		if err := c.tell(ctx, q, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tell tells node q where node id's Raft port is.
+func (c *Cluster) tell(ctx context.Context, q *proc, id uint64) error {
+	px := c.net.proxy(Link{q.id, id})
+	if px == nil {
+		return fmt.Errorf("cluster: no proxy %d->%d", q.id, id)
+	}
+	return c.admin(ctx, q.id, http.MethodPost, fmt.Sprintf("/admin/peer?id=%d&addr=%s", id, px.Addr()), nil, adminTimeout)
+}
+
+// reintroduce tells node p, just started, of the current nodes its -peers
+// does not name: what it was told before it lost with its process.
+func (c *Cluster) reintroduce(ctx context.Context, p *proc) error {
+	var errs []error
+	for _, q := range c.current() {
+		if q != p && !p.peersAtStart[q.id] {
+			errs = append(errs, c.tell(ctx, p, q.id))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Retire takes node id out of the cluster: it is no longer among IDs and
+// ClientURLs, and is never restarted. Its process, if running, keeps
+// running (a removed node that sends stale messages) until killed.
+func (c *Cluster) Retire(id uint64) error {
+	p, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.retired = true
+	p.mu.Unlock()
+	c.version.Add(1)
+	return nil
+}
+
+// Version changes whenever a node joins or retires.
+func (c *Cluster) Version() uint64 { return c.version.Load() }
 
 // host is node id's loopback address.
 func host(id uint64) string { return fmt.Sprintf("127.0.0.%d", hostBase+id) }
@@ -223,14 +372,30 @@ func (c *Cluster) waitReady(ctx context.Context, p *proc) error {
 	}
 }
 
-// Nodes is the number of nodes.
-func (c *Cluster) Nodes() int { return len(c.nodes) }
+// Nodes is the number of current nodes (not retired).
+func (c *Cluster) Nodes() int { return len(c.current()) }
 
-// IDs lists the node ids, 1 to Nodes.
+// IDs lists the current nodes' ids, in order.
 func (c *Cluster) IDs() []uint64 {
-	ids := make([]uint64, len(c.nodes))
-	for i, p := range c.nodes {
-		ids[i] = p.id
+	var ids []uint64
+	for _, p := range c.current() {
+		ids = append(ids, p.id)
+	}
+	return ids
+}
+
+// Retired lists the ids of the retired nodes whose process still runs.
+func (c *Cluster) Retired() []uint64 {
+	c.mu.Lock()
+	ps := slices.Clone(c.nodes)
+	c.mu.Unlock()
+	var ids []uint64
+	for _, p := range ps {
+		p.mu.Lock()
+		if p.retired && p.cmd != nil {
+			ids = append(ids, p.id)
+		}
+		p.mu.Unlock()
 	}
 	return ids
 }
@@ -238,11 +403,17 @@ func (c *Cluster) IDs() []uint64 {
 // Net is the cluster's proxies.
 func (c *Cluster) Net() *Net { return c.net }
 
-// ClientURLs are the base URLs of the nodes' HTTP APIs, by id order.
-func (c *Cluster) ClientURLs() []string {
-	urls := make([]string, len(c.nodes))
-	for i, p := range c.nodes {
-		urls[i] = "http://" + p.clientAddr
+// ClientURLs are the base URLs of the current nodes' HTTP APIs, by id
+// order; with first (if current) first.
+func (c *Cluster) ClientURLs(first uint64) []string {
+	var urls []string
+	for _, p := range c.current() {
+		u := "http://" + p.clientAddr
+		if p.id == first {
+			urls = append([]string{u}, urls...)
+		} else {
+			urls = append(urls, u)
+		}
 	}
 	return urls
 }
@@ -253,8 +424,10 @@ func (c *Cluster) DataDir(id uint64) string {
 }
 
 func (c *Cluster) node(id uint64) (*proc, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if id < 1 || id > uint64(len(c.nodes)) {
-		return nil, fmt.Errorf("no node %d in a cluster of %d", id, len(c.nodes))
+		return nil, fmt.Errorf("no node %d among the %d of the run", id, len(c.nodes))
 	}
 	return c.nodes[id-1], nil
 }
@@ -284,7 +457,9 @@ func (c *Cluster) Kill(id uint64) error {
 }
 
 // Restart starts node id again, on its addresses and data directory, and
-// waits until it answers. A node still running is killed first.
+// waits until it answers; then tells it where the nodes that its -peers
+// does not name are. A node still running is killed first; a retired node
+// is not started.
 func (c *Cluster) Restart(ctx context.Context, id uint64) error {
 	p, err := c.node(id)
 	if err != nil {
@@ -293,10 +468,19 @@ func (c *Cluster) Restart(ctx context.Context, id uint64) error {
 	if err := c.Kill(id); err != nil {
 		return err
 	}
+	p.mu.Lock()
+	retired := p.retired
+	p.mu.Unlock()
+	if retired {
+		return fmt.Errorf("node %d is retired", id)
+	}
 	if err := c.start(p); err != nil {
 		return err
 	}
-	return c.waitReady(ctx, p)
+	if err := c.waitReady(ctx, p); err != nil {
+		return err
+	}
+	return c.reintroduce(ctx, p)
 }
 
 // Running reports whether node id's process is up (paused or not).
@@ -360,6 +544,13 @@ func (c *Cluster) SetClockRate(ctx context.Context, id uint64, rate float64) err
 	return c.admin(ctx, id, http.MethodPost, "/admin/fault/clock?rate="+strconv.FormatFloat(rate, 'f', -1, 64), nil, adminTimeout)
 }
 
+// Membership asks node id for the membership as it sees it.
+func (c *Cluster) Membership(ctx context.Context, id uint64) (client.Membership, error) {
+	var m client.Membership
+	err := c.admin(ctx, id, http.MethodGet, "/admin/membership", &m, adminTimeout)
+	return m, err
+}
+
 // Transfer asks node from, which should lead, to hand leadership to to.
 func (c *Cluster) Transfer(ctx context.Context, from, to uint64) error {
 	return c.admin(ctx, from, http.MethodPost, "/admin/transfer?to="+strconv.FormatUint(to, 10), nil, adminTimeout)
@@ -395,13 +586,14 @@ func (c *Cluster) admin(ctx context.Context, id uint64, method, path string, out
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-// Leader returns the node that says it leads with the highest term, among
-// those that answer, or 0.
+// Leader returns the current node that says it leads with the highest
+// term, among those that answer, or 0.
 // The nodes are asked at once, so a paused one costs one statusTimeout.
 func (c *Cluster) Leader(ctx context.Context) (id, term uint64) {
-	sts := make([]Status, len(c.nodes))
+	ps := c.current()
+	sts := make([]Status, len(ps))
 	var wg sync.WaitGroup
-	for i, p := range c.nodes {
+	for i, p := range ps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -421,7 +613,10 @@ func (c *Cluster) Leader(ctx context.Context) (id, term uint64) {
 
 // Close kills every node and stops the proxies. It is safe to call twice.
 func (c *Cluster) Close() {
-	for _, p := range c.nodes {
+	c.mu.Lock()
+	ps := slices.Clone(c.nodes)
+	c.mu.Unlock()
+	for _, p := range ps {
 		// A process that will not die is reaped by the kernel's parent-
 		// death signal when the runner exits; nothing more to do here.
 		_ = c.Kill(p.id)

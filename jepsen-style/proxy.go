@@ -137,9 +137,35 @@ func (p *proxy) close() {
 	p.wg.Wait()
 }
 
-// Net is the set of proxies between every ordered pair of nodes.
+// Net is the set of proxies between every ordered pair of nodes. It grows
+// when a node joins.
 type Net struct {
+	mu      sync.Mutex
 	proxies map[Link]*proxy
+}
+
+func (n *Net) add(p *proxy) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.proxies[p.link] = p
+}
+
+// proxy returns the proxy of l, or nil.
+func (n *Net) proxy(l Link) *proxy {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.proxies[l]
+}
+
+// all lists the proxies.
+func (n *Net) all() []*proxy {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ps := make([]*proxy, 0, len(n.proxies))
+	for _, p := range n.proxies {
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // errUnknownLink is returned for a link between nodes the Net does not have.
@@ -148,19 +174,19 @@ var errUnknownLink = errors.New("no such link")
 // Cut cuts the given links; the others keep their state.
 func (n *Net) Cut(links []Link) error {
 	for _, l := range links {
-		if n.proxies[l] == nil {
+		if n.proxy(l) == nil {
 			return fmt.Errorf("cut %s: %w", l, errUnknownLink)
 		}
 	}
 	for _, l := range links {
-		n.proxies[l].setCut(true)
+		n.proxy(l).setCut(true)
 	}
 	return nil
 }
 
 // Heal restores every link.
 func (n *Net) Heal() {
-	for _, p := range n.proxies {
+	for _, p := range n.all() {
 		p.setCut(false)
 	}
 }
@@ -168,7 +194,7 @@ func (n *Net) Heal() {
 // Refused counts connections reset by cut links so far.
 func (n *Net) Refused() int64 {
 	var total int64
-	for _, p := range n.proxies {
+	for _, p := range n.all() {
 		total += p.refused.Load()
 	}
 	return total
@@ -176,9 +202,9 @@ func (n *Net) Refused() int64 {
 
 // Links lists the links in order.
 func (n *Net) Links() []Link {
-	links := make([]Link, 0, len(n.proxies))
-	for l := range n.proxies {
-		links = append(links, l)
+	var links []Link
+	for _, p := range n.all() {
+		links = append(links, p.link)
 	}
 	sort.Slice(links, func(i, j int) bool {
 		if links[i][0] != links[j][0] {
@@ -190,7 +216,7 @@ func (n *Net) Links() []Link {
 }
 
 func (n *Net) close() {
-	for _, p := range n.proxies {
+	for _, p := range n.all() {
 		p.close()
 	}
 }

@@ -215,7 +215,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	go func() { defer close(monDone); mon.run(monCtx) }()
 	defer func() { stopMon(); <-monDone }()
 
-	w := &workload{urls: c.ClientURLs(), rec: rec, keys: cfg.Keys, reads: cfg.Reads, seed: cfg.Seed}
+	w := &workload{c: c, rec: rec, keys: cfg.Keys, reads: cfg.Reads, seed: cfg.Seed}
 	nem := &nemesis{c: c, rec: rec, mon: mon, kinds: cfg.Nemeses, skew: cfg.Skew, holdMax: cfg.HoldMax, gap: cfg.Gap,
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x6e656d)), logf: cfg.Logf, counts: make(map[string]int)}
 	workStart := time.Now()
@@ -301,9 +301,12 @@ func waitLeader(ctx context.Context, c *Cluster, d time.Duration) error {
 }
 
 // finalReads reads every key through the log, as client row, and records
-// the reads. A read that fails is a violation: the faults have healed.
+// the reads. A read that fails is a violation: the faults have healed. The
+// client goes to the current leader first: after membership changes, the
+// nodes of the start may be gone.
 func finalReads(ctx context.Context, w *workload, row, keys int) (int, []Violation) {
-	cl := w.newClient()
+	lead, _ := w.c.Leader(ctx)
+	cl := w.newClient(lead)
 	defer cl.Close()
 	var vs []Violation
 	n := 0

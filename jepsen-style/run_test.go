@@ -73,8 +73,8 @@ func TestFinalReadsCatchAWipedCluster(t *testing.T) {
 	require.NoError(t, waitLeader(ctx, c, setupMax))
 
 	rec := linearizability.NewRecorder(nil)
-	w := &workload{urls: c.ClientURLs(), rec: rec, keys: 2}
-	cl := w.newClient()
+	w := &workload{c: c, rec: rec, keys: 2}
+	cl := w.newClient(0)
 	for i := range 2 {
 		in := model.Input{Op: model.OpPut, Key: key(i), Value: "acknowledged"}
 		id := rec.Invoke(0, in)

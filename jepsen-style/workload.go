@@ -22,7 +22,7 @@ const opTimeout = 5 * time.Second
 // workload runs concurrent clients against the cluster and records what
 // each saw. Client i is row i of the history.
 type workload struct {
-	urls   []string
+	c      *Cluster // its current nodes' client URLs
 	rec    *linearizability.Recorder
 	keys   int
 	reads  []kv.ReadMode
@@ -50,8 +50,10 @@ func (w *workload) run(ctx context.Context, clients int) {
 	wg.Wait()
 }
 
-func (w *workload) newClient() *client.Client {
-	c, err := client.New(w.urls, w.nextID.Add(1))
+// newClient makes a client of the current nodes, first tried first (0:
+// the first by id), with a new session.
+func (w *workload) newClient(first uint64) *client.Client {
+	c, err := client.New(w.c.ClientURLs(first), w.nextID.Add(1))
 	if err != nil {
 		panic("jepsen: kv/client refused a valid configuration: " + err.Error())
 	}
@@ -60,12 +62,22 @@ func (w *workload) newClient() *client.Client {
 
 func (w *workload) worker(ctx context.Context, idx int) {
 	rng := rand.New(rand.NewPCG(w.seed, uint64(idx)))
-	cl := w.newClient()
+	version := w.c.Version()
+	cl := w.newClient(0)
 	defer func() { cl.Close() }()
 	seen := make(map[string]string) // the value this client last saw per key
 	for seq := 1; ; seq++ {
 		if !w.wait(ctx) {
 			return
+		}
+		// A client knows the URLs it was made with: when nodes join or
+		// leave, the worker takes a new client (and session) between two
+		// operations, so it reaches a leader that joined late, and stops
+		// asking nodes that left.
+		if v := w.c.Version(); v != version {
+			version = v
+			cl.Close()
+			cl = w.newClient(0)
 		}
 		in := w.nextOp(rng, idx, seq, seen)
 		id := w.rec.Invoke(idx, in)
@@ -78,7 +90,7 @@ func (w *workload) worker(ctx context.Context, idx int) {
 			_ = w.rec.Unknown(id)
 			if errors.Is(err, client.ErrSession) {
 				cl.Close()
-				cl = w.newClient()
+				cl = w.newClient(0)
 			}
 			continue
 		}

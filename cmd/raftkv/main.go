@@ -13,7 +13,9 @@
 // With -tls-cert, -tls-key and -tls-ca, peers speak mutual TLS: each
 // presents its certificate and accepts only peers whose certificate the CA
 // signed. A certificate must name the host a peer dials (its IP address in
-// -peers). The client API stays plain HTTP.
+// -peers), and the node it belongs to, as the URI SAN raft://node/<id>:
+// a peer whose certificate names another node is refused. The client API
+// stays plain HTTP.
 //
 // -listen defaults to this node's address in -peers. -client-peers is
 // optional: with it, a follower's not-leader answer names the leader's client

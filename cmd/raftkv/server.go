@@ -141,6 +141,7 @@ func startNode(cfg config) (_ *server, err error) {
 		Peers:      cfg.Peers,
 		Listener:   cfg.RaftListener,
 		TLS:        cfg.TLS,
+		VerifyPeer: peerVerifier(cfg.TLS),
 		ListenAddr: cfg.ListenAddr,
 		Handler: func(m raft.Message) {
 			if svc := svcPtr.Load(); svc != nil {

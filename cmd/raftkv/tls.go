@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/raftcheck/raftcheck/transport"
 )
 
 // tlsFlags are the paths given by -tls-cert, -tls-key and -tls-ca.
@@ -20,7 +22,8 @@ var errTLSFlags = errors.New("-tls-cert, -tls-key and -tls-ca go together")
 // no TLS flag is set. The same config serves both ends: a node presents
 // its certificate when it dials and when it accepts, and requires one
 // signed by the CA from every peer, so a node of another CA (or none) is
-// refused at the handshake.
+// refused at the handshake. Which node a certificate speaks for is
+// checked after the handshake, by peerVerifier.
 func (f tlsFlags) config() (*tls.Config, error) {
 	if f == (tlsFlags{}) {
 		return nil, nil
@@ -47,4 +50,16 @@ func (f tlsFlags) config() (*tls.Config, error) {
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		MinVersion:   tls.VersionTLS13,
 	}, nil
+}
+
+// peerVerifier is the transport's VerifyPeer under mutual TLS: a peer's
+// certificate must name the node ID its hello claims, as the URI SAN
+// transport.NodeURI(id) ("raft://node/<id>"). Without it, any node with a
+// certificate of the cluster's CA could claim to be any other: vote in its
+// name, or answer for it as a leader. nil without TLS.
+func peerVerifier(c *tls.Config) func(uint64, tls.ConnectionState) error {
+	if c == nil {
+		return nil
+	}
+	return transport.VerifyNodeURI
 }

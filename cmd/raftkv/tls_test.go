@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/raftcheck/raftcheck/kv"
 	"github.com/raftcheck/raftcheck/kv/client"
+	"github.com/raftcheck/raftcheck/transport"
 )
 
 // testCA is a certificate authority made for one test.
@@ -56,9 +58,9 @@ func newTestCA(t *testing.T, dir, name string) *testCA {
 	return &testCA{cert: cert, key: key, path: path}
 }
 
-// issue writes a certificate for 127.0.0.1 and its key, and returns the
-// TLS flags that use them with trustedCA.
-func (ca *testCA) issue(t *testing.T, dir, name string, serial int64, trustedCA string) []string {
+// issue writes a certificate for 127.0.0.1 that names node id (none if 0)
+// and its key, and returns the TLS flags that use them with trustedCA.
+func (ca *testCA) issue(t *testing.T, dir, name string, id uint64, serial int64, trustedCA string) []string {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -68,6 +70,11 @@ func (ca *testCA) issue(t *testing.T, dir, name string, serial int64, trustedCA 
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	if id != 0 {
+		u, err := url.Parse(transport.NodeURI(id))
+		require.NoError(t, err)
+		tmpl.URIs = []*url.URL{u}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	require.NoError(t, err)
@@ -101,21 +108,29 @@ func TestMutualTLSBetweenPeersRefusesACertificateOfAnotherCA(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogue := newTestCA(t, dir, "cluster"), newTestCA(t, dir, "rogue")
 	tlsArgs := [][]string{
-		ca.issue(t, dir, "node1", 2, ca.path),
-		ca.issue(t, dir, "node2", 3, ca.path),
+		ca.issue(t, dir, "node1", 1, 2, ca.path),
+		ca.issue(t, dir, "node2", 2, 3, ca.path),
 		// Node 3 trusts the cluster's CA, but its own certificate is the
 		// rogue CA's: only that makes the others refuse it.
-		rogue.issue(t, dir, "node3", 2, ca.path),
+		rogue.issue(t, dir, "node3", 3, 2, ca.path),
 	}
-	cfgs, err := loopbackConfigs(3, dir)
+	servers, logs := startTLSCluster(t, dir, tlsArgs)
+	requireQuorumOfTwoAndNodeThreeOut(t, servers, logs, "tls")
+}
+
+// startTLSCluster starts one node per tlsArgs on loopback, with those TLS
+// flags, and closes them at the end of the test.
+func startTLSCluster(t *testing.T, dir string, tlsArgs [][]string) ([]*server, []*syncLog) {
+	t.Helper()
+	cfgs, err := loopbackConfigs(len(tlsArgs), dir)
 	require.NoError(t, err)
-	logs := make([]*syncLog, 3)
+	logs := make([]*syncLog, len(cfgs))
 	var servers []*server
-	defer func() {
+	t.Cleanup(func() {
 		for _, s := range servers {
 			assert.NoError(t, s.Close())
 		}
-	}()
+	})
 	for i := range cfgs {
 		args := append([]string{"-id", "1", "-peers", "1=127.0.0.1:1", "-data", dir, "-client", "127.0.0.1:1"}, tlsArgs[i]...)
 		parsed, _, err := parseFlags(args, &bytes.Buffer{})
@@ -127,7 +142,14 @@ func TestMutualTLSBetweenPeersRefusesACertificateOfAnotherCA(t *testing.T) {
 		require.NoError(t, err)
 		servers = append(servers, s)
 	}
+	return servers, logs
+}
 
+// requireQuorumOfTwoAndNodeThreeOut checks that nodes 1 and 2 serve a
+// write over TLS, that both log refusing node 3 with refusal in the
+// line, and that node 3 never saw anything committed.
+func requireQuorumOfTwoAndNodeThreeOut(t *testing.T, servers []*server, logs []*syncLog, refusal string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cl, err := client.New([]string{servers[0].ClientURL(), servers[1].ClientURL()}, 1)
@@ -139,17 +161,45 @@ func TestMutualTLSBetweenPeersRefusesACertificateOfAnotherCA(t *testing.T) {
 	assert.Equal(t, "over TLS", v)
 
 	assert.Eventually(t, func() bool {
-		return strings.Contains(logs[0].String(), "tls") && strings.Contains(logs[1].String(), "tls")
-	}, 5*time.Second, 20*time.Millisecond, "both refuse node 3's handshake")
+		return strings.Contains(logs[0].String(), refusal) && strings.Contains(logs[1].String(), refusal)
+	}, 5*time.Second, 20*time.Millisecond, "both refuse node 3")
 	st, err := getStatus(servers[2].ClientURL())
 	require.NoError(t, err)
 	assert.Equal(t, uint64(0), st.Commit, "node 3 never took part: nothing it saw committed")
 }
 
+// TestPeerWithACertificateOfTheClusterCAForAnotherNodeIsRefused: node 3's
+// certificate is signed by the cluster's CA, so the TLS handshake passes,
+// but it names node 1. Nodes 1 and 2 refuse it once its hello claims 3.
+func TestPeerWithACertificateOfTheClusterCAForAnotherNodeIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "cluster")
+	servers, logs := startTLSCluster(t, dir, [][]string{
+		ca.issue(t, dir, "node1", 1, 2, ca.path),
+		ca.issue(t, dir, "node2", 2, 3, ca.path),
+		ca.issue(t, dir, "node3", 1, 4, ca.path),
+	})
+	requireQuorumOfTwoAndNodeThreeOut(t, servers, logs, "peer 3 failed verification: "+transport.ErrPeerIdentity.Error())
+	assert.NotContains(t, logs[0].String()+logs[1].String(), "tls handshake", "the handshake itself passed: the CA signed it")
+}
+
+// TestPeerWhoseCertificateNamesNoNodeIsRefused: a certificate of the
+// cluster's CA with no raft://node/<id> name speaks for no node.
+func TestPeerWhoseCertificateNamesNoNodeIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "cluster")
+	servers, logs := startTLSCluster(t, dir, [][]string{
+		ca.issue(t, dir, "node1", 1, 2, ca.path),
+		ca.issue(t, dir, "node2", 2, 3, ca.path),
+		ca.issue(t, dir, "node3", 0, 4, ca.path),
+	})
+	requireQuorumOfTwoAndNodeThreeOut(t, servers, logs, "names no node")
+}
+
 func TestTLSFlagsGoTogetherAndMustLoad(t *testing.T) {
 	dir := t.TempDir()
 	ca := newTestCA(t, dir, "cluster")
-	good := ca.issue(t, dir, "node1", 2, ca.path)
+	good := ca.issue(t, dir, "node1", 1, 2, ca.path)
 	base := []string{"-id", "1", "-peers", "1=127.0.0.1:7001", "-data", dir, "-client", "127.0.0.1:8001"}
 	garbage := filepath.Join(dir, "garbage.pem")
 	require.NoError(t, os.WriteFile(garbage, []byte("not a certificate"), 0o600))
