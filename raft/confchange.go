@@ -16,36 +16,39 @@ import (
 //
 // When a configuration takes effect. One rule holds for every node, leader
 // or not: a node's configuration is that of the last EntryConfChange entry
-// at or below its commit index; if none is after its snapshot, the
+// in its log, committed or not; if there is none after its snapshot, the
 // snapshot's; if there is no snapshot, the bootstrap Config.Voters and
-// Config.Learners. So a configuration takes effect at a node when the node
-// learns that its entry is committed, and since committed entries are never
-// truncated it is never undone. The spec's ChangeConf and LeaveJoint
-// actions and its commit actions follow the same rule.
+// Config.Learners. So a configuration takes effect at a node as soon as the
+// node appends its entry, and is undone if the entry is overwritten. Why
+// not once it is committed: a node that never hears that a change was
+// committed would keep the old configuration, and could be elected by a
+// majority of the old voters who lack what the new configuration has
+// committed since. With the rule above, every node that holds a
+// configuration's entry decides by it.
 //
 // Joint consensus. Any change of the voters goes through a joint
 // configuration, in which every decision (election, commit, CheckQuorum,
 // read rounds, the lease) needs a majority of the new voters and a majority
-// of the old. Once the joint configuration takes effect at the leader, the
+// of the old. Once the joint configuration's entry is committed, the
 // leader appends the configuration with the new voters only (LeaveJoint),
 // unless the change asked to leave explicitly. Why a joint phase: moving
-// from {1,2,3} to {1,4,5} in one step would let {2,3}, still on the old
-// configuration, and {4,5}, on the new one, each elect a leader in one term.
-// Each configuration's quorums intersect those of the configuration before
-// and after it, so no two leaders can be elected in one term by nodes that
-// disagree on the configuration.
+// from {1,2,3} to {1,4,5} in one step would let {2,3}, on the old
+// configuration, and {1,4,5}, on the new one, each commit at the same index
+// (TestJointPhaseKeepsTheOldSideFromElectingALeader). Each configuration's
+// quorums intersect those of the configuration before and after it.
 //
 // One change at a time. A leader refuses a change while an earlier one is
 // not committed or while the configuration is joint (other than leaving
 // it), and until it has committed an entry of its own term: before that it
-// cannot know whether an earlier leader's uncommitted change is in force,
+// cannot know whether an earlier leader's uncommitted change will survive,
 // and a second change on top of an unknown one could break the overlap
 // above.
 //
-// Removal. A leader that is not a voter of a configuration that takes
-// effect steps down. Nodes that are not voters never campaign. Any node
-// votes when asked, whatever its own configuration says: a learner that was
-// promoted may not have learned it yet, and the new configuration may need
+// Removal. A leader that is not a voter of its configuration leads without
+// counting itself until that configuration's entry is committed, then
+// steps down. Nodes that are not voters never campaign. Any node votes
+// when asked, whatever its own configuration says: a learner that was
+// promoted may not have the entry yet, and the new configuration may need
 // its vote.
 
 // ConfChangeType is the kind of one membership change.
@@ -327,7 +330,7 @@ func (r *core) proposeConfChange(cc ConfChange) error {
 }
 
 // appendConf appends cs as an EntryConfChange entry and records it as the
-// change in flight.
+// change in flight. The configuration is in effect once appended.
 func (r *core) appendConf(cs ConfState, action string) {
 	r.pendingConfIndex = r.log.lastIndex() + 1
 	r.appendEntriesNoCommit(Entry{Type: EntryConfChange, Data: EncodeConfState(cs)})
@@ -337,113 +340,172 @@ func (r *core) appendConf(cs ConfState, action string) {
 	r.AdvanceCommitIndex()
 }
 
-// commitTo raises the commit index to i and puts in effect a configuration
-// committed with it. The caller traces the action.
-func (r *core) commitTo(i uint64) {
-	prev := r.log.committed
-	r.log.commitTo(i)
-	r.confAfterCommit(prev)
+// confEntry is a configuration entry of the log.
+type confEntry struct {
+	index uint64
+	cs    ConfState
 }
 
-// maybeLeaveJoint appends the configuration that leaves a joint one in
-// effect at the leader, unless the change asked to leave explicitly or a
-// configuration entry is still uncommitted (the leave itself, or, on a new
-// leader, whatever its log may hold). A leader elected while the group is
-// joint thus leaves it once its first entry commits.
-func (r *core) maybeLeaveJoint() {
-	cs := r.trk.conf
-	if r.role == Leader && cs.IsJoint() && cs.AutoLeave && r.pendingConfIndex <= r.log.committed {
-		r.appendConf(cs.leave(), "LeaveJoint")
-	}
+// confLog tracks the configuration entries in the log, so that the one in
+// effect is always that of the last of them.
+type confLog struct {
+	// base is the configuration before the first entry of entries: the
+	// snapshot's, the bootstrap one, or that of an entry compacted away.
+	base      ConfState
+	baseIndex uint64
+	entries   []confEntry
 }
 
-// confAfterCommit puts in effect the last configuration entry in
-// (prev, commit]. Every change of the commit index goes through here.
-func (r *core) confAfterCommit(prev uint64) {
-	commit := r.log.committed
-	if commit <= prev || commit <= r.confIndex || r.log.lastConf <= max(prev, r.confIndex) {
-		return
+// last is the configuration in effect and the index of its entry.
+func (c *confLog) last() (ConfState, uint64) {
+	if n := len(c.entries); n > 0 {
+		return c.entries[n-1].cs, c.entries[n-1].index
 	}
-	lo := max(prev+1, r.confIndex+1, r.log.firstIndex())
-	ents, err := r.log.slice(lo, commit+1, noLimit)
-	mustOK(err, "committed entries")
-	for i := len(ents) - 1; i >= 0; i-- {
+	return c.base, c.baseIndex
+}
+
+// at is the configuration in effect at index i, for i at or after
+// baseIndex.
+func (c *confLog) at(i uint64) ConfState {
+	for k := len(c.entries) - 1; k >= 0; k-- {
+		if c.entries[k].index <= i {
+			return c.entries[k].cs
+		}
+	}
+	return c.base
+}
+
+// appended updates the configuration entries for ents, which replace the
+// log from ents[0].Index on. It reports whether the configuration in
+// effect may have changed. Entries of the log below first are forgotten,
+// keeping the configuration they leave in effect as the base.
+func (c *confLog) appended(ents []Entry, first uint64) bool {
+	at := ents[0].Index
+	n := len(c.entries)
+	for n > 0 && c.entries[n-1].index >= at {
+		n--
+	}
+	changed := n != len(c.entries)
+	c.entries = c.entries[:n]
+	for i := range ents {
 		if ents[i].Type != EntryConfChange {
 			continue
 		}
 		cs, err := DecodeConfState(ents[i].Data)
 		if err != nil {
-			// Only a leader's ChangeConf writes these entries; one that
-			// does not decode was corrupted after Step checked it.
-			panic(fmt.Sprintf("raft: committed configuration at index %d: %v", ents[i].Index, err))
+			// Step validated the entries of every message, and the
+			// leader encodes its own: this one was corrupted since.
+			panic(fmt.Sprintf("raft: configuration entry %d: %v", ents[i].Index, err))
 		}
-		r.setConf(ents[i].Index, cs)
-		return
+		c.entries = append(c.entries, confEntry{index: ents[i].Index, cs: cs})
+		changed = true
+	}
+	// Forget the entries compacted away; the last of them is in effect
+	// at the first index, so it becomes the base.
+	k := 0
+	for k < len(c.entries) && c.entries[k].index < first {
+		k++
+	}
+	if k > 0 {
+		c.base, c.baseIndex = c.entries[k-1].cs, c.entries[k-1].index
+		c.entries = slices.Delete(c.entries, 0, k)
+	}
+	return changed
+}
+
+// reset makes cs, of the snapshot or bootstrap at index, the base.
+func (c *confLog) reset(cs ConfState, index uint64) {
+	*c = confLog{base: cloneConfState(cs), baseIndex: index}
+}
+
+// onAppend is called by the log for every append, leader's or follower's.
+func (r *core) onAppend(ents []Entry) {
+	if r.confs.appended(ents, r.log.firstIndex()) {
+		r.applyConf()
 	}
 }
 
-// setConf puts cs, the configuration of the entry at index, in effect.
-func (r *core) setConf(index uint64, cs ConfState) {
+// applyConf puts the configuration of the last configuration entry in
+// effect.
+func (r *core) applyConf() {
+	cs, index := r.confs.last()
+	if index == r.confIndex && r.trk.conf.Equal(cs) {
+		return
+	}
 	r.confIndex = index
 	r.trk.setConf(cs, r.id, r.log.lastIndex())
-	if r.role != Leader {
-		return
-	}
-	if !cs.IsVoter(r.id) && !r.bugs.KeepRemovedLeader {
-		// A leader outside its configuration would go on committing with
-		// a quorum it is not part of and keep every other node from
-		// electing one that is; step down instead.
-		// The step down is part of the action that committed the
-		// configuration, and is traced with it.
-		r.becomeFollower(r.term, None)
-		return
-	}
-	if r.leadTransferee != None && !cs.IsVoter(r.leadTransferee) {
+	if r.role == Leader && r.leadTransferee != None && !cs.IsVoter(r.leadTransferee) {
 		// The target of a transfer left the voters: it cannot win.
 		r.abortTransfer()
 	}
 }
 
-// confStateAt is the configuration in effect at index i, for i at or after
-// the snapshot and at or below the commit index: the configuration of the
-// last EntryConfChange at or below i, else that of the snapshot, else the
-// bootstrap configuration.
-func (r *core) confStateAt(i uint64) (ConfState, error) {
-	if i > r.log.committed {
-		return ConfState{}, fmt.Errorf("raft: configuration at %d asked, past the commit index %d", i, r.log.committed)
+// commitTo raises the commit index to i. A leader that is not a voter of
+// its configuration steps down once that configuration is committed; the
+// step down is part of the action that committed it, and is traced with
+// it by the caller.
+func (r *core) commitTo(i uint64) {
+	r.log.commitTo(i)
+	if r.role == Leader && r.confIndex <= r.log.committed && !r.trk.conf.IsVoter(r.id) && !r.bugs.KeepRemovedLeader {
+		// A leader outside its configuration would go on committing with
+		// a quorum it is not part of and keep every other node from
+		// electing one that is.
+		r.becomeFollower(r.term, None)
 	}
-	first := r.log.firstIndex()
-	if i+1 < first {
-		return ConfState{}, fmt.Errorf("raft: configuration at %d asked: %w", i, ErrCompacted)
-	}
-	if i >= first {
-		ents, err := r.log.slice(first, i+1, noLimit)
-		if err != nil {
-			return ConfState{}, err
-		}
-		for k := len(ents) - 1; k >= 0; k-- {
-			if ents[k].Type == EntryConfChange {
-				return DecodeConfState(ents[k].Data)
-			}
-		}
-	}
-	return r.baseConf()
 }
 
-// baseConf is the configuration before the first entry of the log: the
-// snapshot's, else the bootstrap one.
-func (r *core) baseConf() (ConfState, error) {
-	snap, err := r.cfg.Storage.Snapshot()
-	if err != nil && !errIsMissing(err) {
-		return ConfState{}, err
+// maybeLeaveJoint appends the configuration that leaves a joint one whose
+// entry is committed, unless the change asked to leave explicitly or a
+// configuration entry is still uncommitted (on a new leader, whatever its
+// log may hold). A leader elected while the group is joint thus leaves it
+// once its first entry commits.
+func (r *core) maybeLeaveJoint() {
+	cs := r.trk.conf
+	if r.role == Leader && cs.IsJoint() && cs.AutoLeave && r.confIndex <= r.log.committed && r.pendingConfIndex <= r.log.committed {
+		r.appendConf(cs.leave(), "LeaveJoint")
 	}
-	if r.log.unstableSnapshot != nil {
-		snap = *r.log.unstableSnapshot
+}
+
+// confStateAt is the configuration in effect at index i: that of the last
+// configuration entry at or below i, else that of the snapshot, else the
+// bootstrap configuration. i must be at most the last index and at least
+// the snapshot's.
+func (r *core) confStateAt(i uint64) (ConfState, error) {
+	if i > r.log.lastIndex() {
+		return ConfState{}, fmt.Errorf("raft: configuration at %d asked, past the last index %d", i, r.log.lastIndex())
 	}
-	if !snap.IsEmpty() {
-		return cloneConfState(snap.Metadata.ConfState), nil
+	if i < r.confs.baseIndex || i+1 < r.log.firstIndex() {
+		return ConfState{}, fmt.Errorf("raft: configuration at %d asked: %w", i, ErrCompacted)
 	}
-	return normalizeConf(ConfState{Voters: r.cfg.Voters, Learners: r.cfg.Learners}), nil
+	return cloneConfState(r.confs.at(i)), nil
+}
+
+// initConf finds the configuration entries of the log on start, after the
+// snapshot's or bootstrap configuration cs.
+func (r *core) initConf(cs ConfState) error {
+	first := r.log.firstIndex()
+	r.confs.reset(cs, first-1)
+	r.confIndex = first - 1
+	r.trk.setConf(cs, r.id, r.log.lastIndex())
+	if r.log.lastIndex() >= first {
+		ents, err := r.log.slice(first, r.log.lastIndex()+1, noLimit)
+		if err != nil {
+			return fmt.Errorf("raft: read the log for its configuration: %w", err)
+		}
+		for i := range ents {
+			if ents[i].Type == EntryConfChange {
+				if _, err := DecodeConfState(ents[i].Data); err != nil {
+					return fmt.Errorf("raft: stored configuration entry %d: %w", ents[i].Index, err)
+				}
+			}
+		}
+		if len(ents) > 0 {
+			r.confs.appended(ents, first)
+		}
+	}
+	r.confIndex = ^uint64(0) // force applyConf
+	r.applyConf()
+	return nil
 }
 
 // normalizeConf sorts a configuration given by a user.

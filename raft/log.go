@@ -24,11 +24,9 @@ type raftLog struct {
 	committed uint64
 	// applied is the highest index handed to the application.
 	applied uint64
-	// lastConf is at least the index of the last EntryConfChange entry in
-	// the log, so that a commit with no configuration entry below it
-	// costs no search. It starts at the last stored index, whose entries
-	// are not looked at, and never goes down.
-	lastConf uint64
+	// onAppend, if set, is told of every append: the core follows the
+	// configuration entries through it.
+	onAppend func([]Entry)
 }
 
 func newLog(storage Storage) (*raftLog, error) {
@@ -45,7 +43,6 @@ func newLog(storage Storage) (*raftLog, error) {
 		offset:    last + 1,
 		committed: first - 1,
 		applied:   first - 1,
-		lastConf:  last,
 	}, nil
 }
 
@@ -210,10 +207,8 @@ func (l *raftLog) append(ents ...Entry) uint64 {
 // truncateAndAppend puts ents into the log, replacing any entries from
 // ents[0].Index on.
 func (l *raftLog) truncateAndAppend(ents []Entry) {
-	for i := range ents {
-		if ents[i].Type == EntryConfChange {
-			l.lastConf = max(l.lastConf, ents[i].Index)
-		}
+	if l.onAppend != nil {
+		defer l.onAppend(ents)
 	}
 	at := ents[0].Index
 	switch {

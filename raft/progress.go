@@ -269,7 +269,9 @@ func (t *tracker) setConf(cs ConfState, self, lastIndex uint64) {
 	}
 	members := t.memberIDs()
 	for id := range t.progress {
-		if !slices.Contains(members, id) {
+		// A leader keeps its own progress while it leads a configuration
+		// it has left, until that configuration is committed.
+		if id != self && !slices.Contains(members, id) {
 			delete(t.progress, id)
 		}
 	}

@@ -89,8 +89,10 @@ type core struct {
 	// restarted node keeps it too, as if it had just heard from a leader,
 	// since it may have acknowledged a heartbeat before it crashed.
 	stickyUntil uint64
-	// confIndex is the index of the entry (or snapshot) whose
-	// configuration is in effect, 0 for the bootstrap configuration.
+	// confs follows the configuration entries of the log; confIndex is
+	// the index of the one in effect (of the snapshot, or 0, for the
+	// snapshot's or the bootstrap configuration).
+	confs     confLog
 	confIndex uint64
 	// pendingConfIndex is, on a leader, the index of its last
 	// configuration entry, or its last index when it took over: no new
@@ -139,11 +141,13 @@ func newCore(c Config) (*core, error) {
 		}
 		hs.Commit = lg.committed
 	}
-	// The configuration in effect is that of the last configuration entry
-	// committed after the snapshot, if any.
-	r.confIndex = lg.firstIndex() - 1
 	lg.committed = hs.Commit
-	r.confAfterCommit(r.confIndex)
+	// The configuration in effect is that of the last configuration entry
+	// of the log, if any.
+	if err := r.initConf(cs); err != nil {
+		return nil, err
+	}
+	lg.onAppend = r.onAppend
 	if len(r.trk.conf.Voters) == 0 && !cfg.Join {
 		return nil, fmt.Errorf("%w: no voters in storage or config, and Join is not set", ErrBadConfig)
 	}

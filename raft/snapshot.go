@@ -73,8 +73,8 @@ func (r *core) HandleInstallSnapshotRequest(m Message) {
 		r.commitTo(idx)
 	default:
 		r.log.restore(s)
-		r.confIndex = idx
-		r.trk.setConf(s.Metadata.ConfState, r.id, r.log.lastIndex())
+		r.confs.reset(s.Metadata.ConfState, idx)
+		r.applyConf()
 	}
 	r.send(Message{Type: AppendEntriesResponse, To: m.From, Index: r.log.committed})
 	r.traceAction("HandleInstallSnapshotRequest", &m)

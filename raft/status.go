@@ -19,6 +19,11 @@ type BasicStatus struct {
 type Status struct {
 	BasicStatus
 	ConfState ConfState
+	// ConfIndex is the index of the entry that holds ConfState: of the
+	// last configuration entry of the log, or of the snapshot (0 for the
+	// bootstrap configuration). A configuration is in effect once
+	// appended; it is settled once ConfIndex <= Commit.
+	ConfIndex uint64
 	// Progress is the leader's view of each member; nil on other roles.
 	Progress map[uint64]ProgressStatus
 }
@@ -35,7 +40,7 @@ type ProgressStatus struct {
 
 // Status returns the node's current state.
 func (r *core) status() Status {
-	s := Status{BasicStatus: r.basicStatus(), ConfState: r.trk.confState()}
+	s := Status{BasicStatus: r.basicStatus(), ConfState: r.trk.confState(), ConfIndex: r.confIndex}
 	if r.role == Leader {
 		s.Progress = make(map[uint64]ProgressStatus, len(r.trk.progress))
 		for id, pr := range r.trk.progress {
