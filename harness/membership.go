@@ -642,10 +642,12 @@ func (c *checker) checkLeaderIsVoter(n *simNode, st raft.BasicStatus) {
 		return
 	}
 	c.leaderCommit[n.id] = st.Commit
-	cs := n.svc.Node().Membership().ConfState
-	if !cs.IsVoter(n.id) {
-		c.s.violate("leader-is-voter", "node %d leads term %d but is not a voter of its configuration %v (commit %d)",
-			n.id, st.Term, cs, st.Commit)
+	m := n.svc.Node().Membership()
+	// A leader outside its configuration leads, without counting itself,
+	// until that configuration's entry is committed.
+	if !m.ConfState.IsVoter(n.id) && m.ConfIndex <= m.Commit {
+		c.s.violate("leader-is-voter", "node %d leads term %d but is not a voter of its committed configuration %v (at %d, commit %d)",
+			n.id, st.Term, m.ConfState, m.ConfIndex, m.Commit)
 	}
 }
 

@@ -206,7 +206,7 @@ func (s *Service) checkChanges() {
 	var answer []func()
 	for _, w := range s.changes {
 		switch {
-		case m.Commit >= w.index && !m.ConfState.IsJoint() &&
+		case m.Commit >= w.index && m.Commit >= m.ConfIndex && !m.ConfState.IsJoint() &&
 			slices.Equal(m.ConfState.Voters, w.conf.Voters) && slices.Equal(m.ConfState.Learners, w.conf.Learners):
 			// Checked before the role: a leader that removed itself steps
 			// down as the change takes effect.

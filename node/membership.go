@@ -9,6 +9,9 @@ type Membership struct {
 	// ConfState is the configuration in effect at this node (see
 	// raft.ConfState for when a configuration takes effect).
 	ConfState raft.ConfState
+	// ConfIndex is the index of the entry that holds ConfState (see
+	// raft.Status): the configuration is settled once ConfIndex <= Commit.
+	ConfIndex uint64
 	// Role, Lead, Term and Commit are the node's, taken at the same time.
 	Role   raft.Role
 	Lead   uint64
@@ -37,7 +40,7 @@ func (n *Node) ProposeConfChange(cc raft.ConfChange) error {
 // goroutine that drives the Node (through Submit under Run).
 func (n *Node) Membership() Membership {
 	st := n.raft.Status()
-	m := Membership{ConfState: st.ConfState, Role: st.Role, Lead: st.Lead, Term: st.Term, Commit: st.Commit}
+	m := Membership{ConfState: st.ConfState, ConfIndex: st.ConfIndex, Role: st.Role, Lead: st.Lead, Term: st.Term, Commit: st.Commit}
 	if st.Progress != nil {
 		m.Match = make(map[uint64]uint64, len(st.Progress))
 		for id, pr := range st.Progress {
