@@ -8,6 +8,13 @@
 // The driver's loop is: take a Ready; persist its HardState, Entries and
 // Snapshot; send its Messages; apply its CommittedEntries; call Advance.
 // Advance checks that the Ready was persisted, and panics if it was not.
+//
+// Membership changes by joint consensus (ProposeConfChange; see
+// confchange.go for the rules). To add a node, start it with Config.Join,
+// propose it as a learner, wait until the leader's Status shows its Match
+// near the commit index, then propose it as a voter. A configuration is in
+// effect at a node once appended to its log and settled once committed
+// (Status.ConfIndex <= Status.Commit); snapshots carry ConfStateAt(index).
 package raft
 
 import (
