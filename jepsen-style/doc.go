@@ -9,14 +9,19 @@
 // sessions) run a workload of gets in every read mode, puts, CAS, appends
 // and deletes on a few keys, recorded with monotonic timestamps by a
 // linearizability.Recorder. Meanwhile a nemesis injects one fault at a
-// time, its kinds in shuffled rounds: kill (SIGKILL a minority, restart it
-// from its disk), pause (SIGSTOP/SIGCONT a minority), partition (Patterns),
-// clock (raftkv's -fault-hooks skew a node's tick rate, within Skew) and
-// transfer (leadership transfer). Each fault is recorded as a fault window
+// time, its kinds in shuffled rounds: kill (SIGKILL a minority of the
+// voters, restart it from its disk), pause (SIGSTOP/SIGCONT a minority),
+// partition (Patterns), clock (raftkv's -fault-hooks skew a node's tick
+// rate, within Skew), transfer (leadership transfer) and membership
+// (raftkv's admin API: a fresh node with -join on a new address and its
+// own proxies becomes a learner and is promoted once caught up; a voter,
+// the leader half the time, is removed, replaced or demoted; see the
+// Change constants). Each fault is recorded as a fault window
 // of the history, and a monitor records the leaders it sees.
 //
 // After the workload, every fault is healed and every key is read through
-// the log. CheckHistory checks the workload with Porcupine, then the
+// the log, by a client that goes to the current leader first.
+// CheckHistory checks the workload with Porcupine, then the
 // workload with the final reads: a final read that disagrees with a
 // linearizable workload is a lost write. The history is saved as
 // history.json (cmd/lincheck reads it) and drawn as history.html.
@@ -26,5 +31,10 @@
 // Real processes are not deterministic: a seed chooses the workload and
 // the faults, but does not replay a run.
 //
-// Membership changes have a slot (KindMembership) but no nemesis yet.
+// The cluster changes under the nemesis: a joining node takes a new id and
+// address (ids are never reused), every node is told its address, and the
+// clients take new URLs between operations. Kill, pause and partition hit
+// the members of the moment, and at least 3 voters always stay. A removed
+// node is stopped, at once or after running on for a while with its
+// proxies intact, so its stale messages reach the others.
 package jepsen

@@ -26,18 +26,15 @@ const (
 	KindClock = "clock"
 	// KindTransfer asks the leader to hand leadership to another node.
 	KindTransfer = "transfer"
-	// KindMembership is the slot for membership changes (add, remove,
-	// promote a learner). It is not available yet: raftkv has no admin
-	// API for joint-consensus membership changes. ParseNemeses refuses it
-	// with ErrNotAvailable until that API exists.
+	// KindMembership changes the membership through raftkv's admin API:
+	// a new node joins as a learner and is promoted, a voter (the leader
+	// half the time) is removed, replaced or demoted (see the Change
+	// constants). The other kinds then hit the members of the moment.
 	KindMembership = "membership"
 )
 
-// Kinds lists the nemesis kinds available, in order; "all" means these.
-var Kinds = []string{KindKill, KindPause, KindPartition, KindClock, KindTransfer}
-
-// ErrNotAvailable is wrapped when a nemesis is named that is not built yet.
-var ErrNotAvailable = errors.New("nemesis not available yet")
+// Kinds lists the nemesis kinds, in order; "all" means these.
+var Kinds = []string{KindKill, KindPause, KindPartition, KindClock, KindTransfer, KindMembership}
 
 // ParseNemeses parses a comma-separated list of kinds; "all" is Kinds and
 // "none" or "" is no nemesis.
@@ -48,8 +45,6 @@ func ParseNemeses(list string) ([]string, error) {
 		case name == "" || name == "none":
 		case name == "all":
 			kinds = append(kinds, Kinds...)
-		case name == KindMembership:
-			return nil, fmt.Errorf("nemesis %q: %w: raftkv has no membership admin API yet", name, ErrNotAvailable)
 		case slices.Contains(Kinds, name):
 			kinds = append(kinds, name)
 		default:
@@ -84,6 +79,19 @@ type nemesis struct {
 	logf    func(string, ...any)
 
 	counts map[string]int
+	// changes counts the completed membership changes (see Change...).
+	changes map[string]int
+	// startVoters is the number of voters the cluster started with;
+	// voters and learners are the membership as the leader last said it.
+	startVoters      int
+	voters, learners []uint64
+}
+
+// newNemesis returns a nemesis of kinds on c, whose nodes all vote.
+func newNemesis(c *Cluster, rec *linearizability.Recorder, mon *monitor, kinds []string, rng *rand.Rand) *nemesis {
+	return &nemesis{c: c, rec: rec, mon: mon, kinds: kinds, rng: rng, skew: SkewDefault, holdMax: HoldMaxDefault,
+		gap: GapDefault, logf: func(string, ...any) {}, counts: make(map[string]int), changes: make(map[string]int),
+		startVoters: c.Nodes(), voters: c.IDs()}
 }
 
 // holdMin is the shortest a fault lasts: long enough for an election.
@@ -122,7 +130,12 @@ func (n *nemesis) run(ctx context.Context) {
 		var err error
 		if f.nodes, f.desc, f.undo, err = n.start(ctx, kind); err != nil {
 			n.logf("nemesis: %s: %v", kind, err)
-			continue
+			if kind != KindMembership || len(f.nodes) == 0 {
+				continue
+			}
+			// A change that failed half-way (a node started, or added
+			// and not promoted) still changed the cluster: record it.
+			f.desc, f.undo = fmt.Sprintf("incomplete: %v; now %s", err, membersString(n.voters, n.learners)), nil
 		}
 		n.logf("nemesis: %s", f.desc)
 		n.counts[kind]++
@@ -200,12 +213,17 @@ func (n *nemesis) start(ctx context.Context, kind string) ([]uint64, string, fun
 		return n.partition()
 	case KindClock:
 		return n.clock(ctx)
+	case KindMembership:
+		nodes, desc, undo, err := n.membership(ctx)
+		n.refresh(context.WithoutCancel(ctx))
+		return nodes, desc + "; now " + membersString(n.voters, n.learners), undo, err
 	case KindTransfer:
 		from := n.mon.leader()
-		if from == 0 {
-			return nil, "", nil, errors.New("no leader known")
+		others := slices.DeleteFunc(slices.Clone(n.currentVoters()), func(id uint64) bool { return id == from })
+		if from == 0 || len(others) == 0 {
+			return nil, "", nil, errors.New("no leader known, or no other voter")
 		}
-		to := n.others(from)[n.rng.IntN(n.c.Nodes()-1)]
+		to := others[n.rng.IntN(len(others))]
 		if err := n.c.Transfer(ctx, from, to); err != nil {
 			return nil, "", nil, err
 		}
@@ -216,11 +234,11 @@ func (n *nemesis) start(ctx context.Context, kind string) ([]uint64, string, fun
 
 func (n *nemesis) partition() ([]uint64, string, func() error, error) {
 	patterns := Patterns
-	if n.c.Nodes() < ringNodesMin {
+	ids := n.shuffled()
+	if len(ids) < ringNodesMin {
 		patterns = slices.DeleteFunc(slices.Clone(Patterns), func(p string) bool { return p == PatternRing })
 	}
 	pattern := patterns[n.rng.IntN(len(patterns))]
-	ids := n.shuffled()
 	// Half the time the leader goes first: the side cut off (halves,
 	// isolate) or the deaf node (one-way). A leader cut off while it still
 	// holds its lease is the case that tests lease reads.
@@ -242,12 +260,17 @@ func (n *nemesis) partition() ([]uint64, string, func() error, error) {
 }
 
 func (n *nemesis) clock(ctx context.Context) ([]uint64, string, func() error, error) {
-	ids := n.shuffled()[:1+n.rng.IntN(n.c.Nodes())]
+	ids := n.shuffled()
+	ids = ids[:1+n.rng.IntN(len(ids))]
 	var parts []string
 	reset := func(ids []uint64) error {
 		var errs []error
 		for _, id := range ids {
-			errs = append(errs, n.c.SetClockRate(context.Background(), id, 1))
+			// A node removed since is stopped, and a new process starts
+			// at rate 1 anyway.
+			if n.c.Running(id) {
+				errs = append(errs, n.c.SetClockRate(context.Background(), id, 1))
+			}
 		}
 		return errors.Join(errs...)
 	}
@@ -261,29 +284,44 @@ func (n *nemesis) clock(ctx context.Context) ([]uint64, string, func() error, er
 	return ids, "clock rates " + strings.Join(parts, ", "), func() error { return reset(ids) }, nil
 }
 
-// minority picks 1 to (n-1)/2 nodes in a random order (none in a cluster
+// minority picks 1 to (v-1)/2 of the v voters in a random order (none
 // of fewer than 3), with the leader first half of the time: losing the
-// leader is what exercises elections and unknown outcomes.
+// leader is what exercises elections and unknown outcomes. Half the time
+// a learner comes too: it counts toward no quorum.
 func (n *nemesis) minority() []uint64 {
-	k := (n.c.Nodes() - 1) / 2
+	voters := n.currentVoters()
+	k := (len(voters) - 1) / 2
 	if k == 0 {
 		return nil
 	}
-	ids := n.shuffled()[:1+n.rng.IntN(k)]
-	if lead := n.mon.leader(); lead != 0 && n.rng.IntN(2) == 0 && !slices.Contains(ids, lead) {
+	n.rng.Shuffle(len(voters), func(i, j int) { voters[i], voters[j] = voters[j], voters[i] })
+	ids := voters[:1+n.rng.IntN(k)]
+	if lead := n.mon.leader(); lead != 0 && n.rng.IntN(2) == 0 && !slices.Contains(ids, lead) && slices.Contains(voters, lead) {
 		ids[0] = lead
+	}
+	if learners := n.currentLearners(); len(learners) > 0 && n.rng.IntN(2) == 0 {
+		ids = append(ids, learners[n.rng.IntN(len(learners))])
 	}
 	return ids
 }
 
+// currentVoters are the voters as last known that are current nodes.
+func (n *nemesis) currentVoters() []uint64 { return n.current(n.voters) }
+
+// currentLearners are the learners as last known that are current nodes.
+func (n *nemesis) currentLearners() []uint64 { return n.current(n.learners) }
+
+func (n *nemesis) current(ids []uint64) []uint64 {
+	nodes := n.c.IDs()
+	return slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return !slices.Contains(nodes, id) })
+}
+
+// shuffled lists the current nodes (members, and a node about to join) in
+// a random order.
 func (n *nemesis) shuffled() []uint64 {
 	ids := n.c.IDs()
 	n.rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 	return ids
-}
-
-func (n *nemesis) others(id uint64) []uint64 {
-	return slices.DeleteFunc(n.c.IDs(), func(x uint64) bool { return x == id })
 }
 
 // restart starts the given nodes again, in a random order.
@@ -308,9 +346,14 @@ func (n *nemesis) resume(ids []uint64) error {
 }
 
 // healAll ends every fault: links healed, nodes continued or restarted,
-// clocks at rate 1.
+// clocks at rate 1, removed nodes stopped.
 func (n *nemesis) healAll() {
 	n.c.Net().Heal()
+	for _, id := range n.c.Retired() {
+		if err := n.c.Kill(id); err != nil {
+			n.logf("nemesis: heal: %v", err)
+		}
+	}
 	for _, id := range n.c.IDs() {
 		if !n.c.Running(id) {
 			if err := n.c.Restart(context.Background(), id); err != nil {

@@ -166,6 +166,9 @@ type Result struct {
 	Ops, Acked, Unknown, FinalReads int
 	// Faults counts the nemesis events by kind.
 	Faults map[string]int
+	// Membership counts the membership changes completed, by Change name
+	// (with LeaderSuffix when the leader was the target).
+	Membership map[string]int
 	// LeaderTerms counts the terms in which a leader was seen.
 	LeaderTerms int
 	// ConnsRefused counts Raft connections reset by cut links.
@@ -216,8 +219,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer func() { stopMon(); <-monDone }()
 
 	w := &workload{c: c, rec: rec, keys: cfg.Keys, reads: cfg.Reads, seed: cfg.Seed}
-	nem := &nemesis{c: c, rec: rec, mon: mon, kinds: cfg.Nemeses, skew: cfg.Skew, holdMax: cfg.HoldMax, gap: cfg.Gap,
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x6e656d)), logf: cfg.Logf, counts: make(map[string]int)}
+	nem := newNemesis(c, rec, mon, cfg.Nemeses, rand.New(rand.NewPCG(cfg.Seed, 0x6e656d)))
+	nem.skew, nem.holdMax, nem.gap, nem.logf = cfg.Skew, cfg.HoldMax, cfg.Gap, cfg.Logf
 	workStart := time.Now()
 	runCtx, stopRun := context.WithTimeout(ctx, cfg.Time)
 	w.tokens = rateTokens(runCtx, cfg.Rate)
@@ -228,7 +231,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	wg.Wait()
 	stopRun()
 	res := Result{Nodes: cfg.Nodes, Ops: int(w.all.Load()), Acked: int(w.ok.Load()), Unknown: int(w.unknown.Load()),
-		Faults: nem.counts, ConnsRefused: c.Net().Refused(), Workload: time.Since(workStart)}
+		Faults: nem.counts, Membership: nem.changes, ConnsRefused: c.Net().Refused(), Workload: time.Since(workStart)}
 	cfg.Logf("workload done: %d ops (%d unknown), %d nemesis events; healed, reading every key", res.Ops, res.Unknown, res.FaultCount())
 
 	finalFrom := len(rec.History().Ops)

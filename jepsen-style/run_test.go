@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,6 +42,11 @@ func TestShortCampaignUnderEveryNemesisIsLinearizable(t *testing.T) {
 	for _, kind := range Kinds {
 		assert.GreaterOrEqual(t, res.Faults[kind], 1, "nemesis %s never struck", kind)
 	}
+	changes := 0
+	for _, n := range res.Membership {
+		changes += n
+	}
+	assert.Positive(t, changes, "a membership change completed: %v", res.Membership)
 	assert.Positive(t, res.ConnsRefused, "partitions reset real Raft connections")
 	assert.GreaterOrEqual(t, res.LeaderTerms, 2, "faults moved the leadership")
 
@@ -57,6 +63,7 @@ func TestShortCampaignUnderEveryNemesisIsLinearizable(t *testing.T) {
 	page, err := os.ReadFile(res.HTMLPath)
 	require.NoError(t, err)
 	assert.Contains(t, string(page), "fault: partition", "the report annotates the nemesis")
+	assert.Contains(t, string(page), "fault: membership", "and the membership changes")
 	_, err = os.Stat(filepath.Join(out, "cluster", "n1.log"))
 	assert.NoError(t, err, "the nodes' logs are kept")
 }
@@ -113,7 +120,7 @@ func TestRunOverMutualTLSThroughTheProxies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := Run(ctx, Config{
-		Binary: raftkvBinary, Nodes: 3, Time: 3 * time.Second, Nemeses: []string{KindPartition}, Rate: 100,
+		Binary: raftkvBinary, Nodes: 3, Time: 4 * time.Second, Nemeses: []string{KindPartition, KindMembership}, Rate: 100,
 		Tick: testTick, Gap: 300 * time.Millisecond, HoldMax: time.Second, TLS: true,
 		CheckTimeout: 10 * time.Second, OutDir: out, Seed: 2, Logf: t.Logf,
 	})
@@ -122,9 +129,13 @@ func TestRunOverMutualTLSThroughTheProxies(t *testing.T) {
 	assert.Equal(t, linearizability.Ok, res.Verdict)
 	assert.Greater(t, res.Acked, 20, "a quorum formed over TLS")
 	assert.GreaterOrEqual(t, res.Faults[KindPartition], 1)
-	log, err := os.ReadFile(filepath.Join(out, "cluster", "n1.log"))
-	require.NoError(t, err)
-	assert.NotContains(t, string(log), "certificate", "no peer was refused for its certificate")
+	assert.Positive(t, res.Membership[ChangeAddLearner], "a node joined, with a certificate made as it started")
+	for id := 1; id <= 4; id++ {
+		log, err := os.ReadFile(filepath.Join(out, "cluster", fmt.Sprintf("n%d.log", id)))
+		require.NoError(t, err)
+		assert.NotContains(t, string(log), "certificate", "no peer was refused for its certificate")
+		assert.NotContains(t, string(log), "failed verification", "every certificate names its node")
+	}
 	_, err = os.Stat(filepath.Join(out, "cluster", "tls", "ca.pem"))
 	assert.NoError(t, err)
 }

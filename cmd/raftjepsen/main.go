@@ -16,10 +16,14 @@
 // minority), partition (cut links in the fault-injecting TCP proxies that
 // carry all Raft traffic: halves, isolate, bridge, majorities-ring,
 // one-way), clock (skew some nodes' clock rates through raftkv's
-// -fault-hooks endpoint, within -skew) and transfer (leadership transfer).
-// membership is reserved for membership changes and refused until raftkv
-// has an admin API for them. One fault is in force at a time. With -tls the
-// peers speak mutual TLS, through the same proxies.
+// -fault-hooks endpoint, within -skew), transfer (leadership transfer) and
+// membership (through raftkv's admin API: a fresh node joins on a new
+// address as a learner and is promoted once caught up; a voter, the leader
+// half the time, is removed, replaced or demoted; at least 3 voters stay).
+// One fault is in force at a time, except a clock skew, which lasts until
+// the next; kill, pause and partition hit the members of the moment. With
+// -tls the peers speak mutual TLS, through the same proxies, each with a
+// certificate naming its node.
 //
 // DIR receives history.json (readable by lincheck), history.html (the
 // Porcupine page, annotated with every nemesis event and the leaders seen)
@@ -192,6 +196,14 @@ func report(w io.Writer, res jepsen.Result) {
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		fmt.Fprintf(w, "fault %s: %d\n", k, res.Faults[k])
+	}
+	changes := make([]string, 0, len(res.Membership))
+	for c := range res.Membership {
+		changes = append(changes, c)
+	}
+	sort.Strings(changes)
+	for _, c := range changes {
+		fmt.Fprintf(w, "membership change %s: %d\n", c, res.Membership[c])
 	}
 	fmt.Fprintf(w, "leader terms seen: %d, raft connections reset by partitions: %d\n", res.LeaderTerms, res.ConnsRefused)
 	for _, v := range res.Violations {

@@ -21,7 +21,6 @@ func TestBadUsageExitsTwoWithAMessage(t *testing.T) {
 	}{
 		{"unknown flag", []string{"-bogus"}, "bogus"},
 		{"unknown nemesis", []string{"-nemesis", "kill,flood"}, "flood"},
-		{"membership not built yet", []string{"-nemesis", "membership"}, "not available"},
 		{"bad read mode", []string{"-reads", "psychic"}, "psychic"},
 		{"bad seed", []string{"-seed", "x"}, "-seed"},
 		{"stray argument", []string{"extra"}, "unexpected"},
