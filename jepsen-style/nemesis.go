@@ -242,8 +242,8 @@ func (n *nemesis) partition() ([]uint64, string, func() error, error) {
 	// Half the time the leader goes first: the side cut off (halves,
 	// isolate) or the deaf node (one-way). A leader cut off while it still
 	// holds its lease is the case that tests lease reads.
-	if lead := n.mon.leader(); lead != 0 && n.rng.IntN(2) == 0 {
-		i := slices.Index(ids, lead)
+	// The leader last seen may have left the cluster since.
+	if i := slices.Index(ids, n.mon.leader()); i >= 0 && n.rng.IntN(2) == 0 {
 		ids[0], ids[i] = ids[i], ids[0]
 	}
 	links, desc, err := PartitionLinks(pattern, ids)
