@@ -158,7 +158,11 @@ func (n *nemesis) membership(ctx context.Context) ([]uint64, string, func() erro
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("replace n%d: %w", old, err)
 		}
-		nodes, desc, undo, err := n.remove(ctx, old, v.leader, ChangeReplace, fmt.Sprintf("n%d joined as a voter; ", added))
+		leader := v.leader // who leads now, as the promotion may have moved it
+		if now, err := n.leaderView(ctx, changeAttemptTimeout); err == nil {
+			leader = now.leader
+		}
+		nodes, desc, undo, err := n.remove(ctx, old, leader, ChangeReplace, fmt.Sprintf("n%d joined as a voter; ", added))
 		return append(nodes, added), desc, undo, err
 	}
 	return nil, "", nil, fmt.Errorf("membership: unknown change %q", change)
