@@ -50,8 +50,14 @@ type Result struct {
 	// fresh learner took to catch up.
 	TransferTimes []time.Duration
 	CatchUps      []CatchUp
-	History       linearizability.History
-	Check         linearizability.Result
+	// Validated reports whether the whole trace was validated against the
+	// spec, and TraceEvents how many of its core events were. A run that
+	// changes its membership is validated up to the first change, which
+	// Raft.tla does not describe yet, and does not count as validated.
+	Validated   bool
+	TraceEvents int
+	History     linearizability.History
+	Check       linearizability.Result
 }
 
 // Failed reports whether any check failed.
@@ -105,6 +111,9 @@ func newSim(cfg Config, sched Schedule) *sim {
 	s.rec = linearizability.NewRecorder(s)
 	s.checks = newChecker(s)
 	s.members = newMembership(cfg.Seed, cfg.Nodes)
+	if !cfg.SkipValidation {
+		s.startValidation()
+	}
 	for id := 1; id <= cfg.Nodes; id++ {
 		s.nodes = append(s.nodes, &simNode{id: uint64(id), disk: newDisk()})
 	}
@@ -160,6 +169,7 @@ func (s *sim) result(res Result, check bool) Result {
 	res.Steps = s.steps
 	res.Reads = s.reads
 	res.Membership, res.TransferTimes, res.CatchUps = s.members.counts, s.members.transferTimes, s.members.catchUps
+	res.Validated, res.TraceEvents = s.validated()
 	if check {
 		s.checkHistory(&res)
 	}

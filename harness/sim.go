@@ -73,6 +73,9 @@ type Config struct {
 	Trace io.Writer
 	// CheckTimeout bounds the linearizability check (default 10s).
 	CheckTimeout time.Duration
+	// SkipValidation turns off the validation of the run's trace against
+	// the spec, which is on by default.
+	SkipValidation bool
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -168,6 +171,8 @@ type sim struct {
 	// members is the group's configuration as the checks saw it committed,
 	// and the membership nemesis's state.
 	members *membership
+	// validator replays the core's events against the spec; nil if off.
+	validator *traceValidator
 
 	violations []Violation
 	steps      int

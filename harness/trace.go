@@ -14,6 +14,8 @@ import (
 type tracer struct {
 	enc *json.Encoder
 	err error
+	// check, if set, sees every core event first: the trace validator.
+	check func(raft.TraceEvent)
 }
 
 func newTracer(w io.Writer) *tracer {
@@ -23,10 +25,62 @@ func newTracer(w io.Writer) *tracer {
 	return &tracer{enc: json.NewEncoder(w)}
 }
 
-// traceRaft is one line for an action of a node's core.
+// traceRaft is one line for an action of a node's core: the spec's action,
+// its message as the spec's record (with node IDs for servers), and the
+// node's variables after it. tla/TraceRaft.tla reads these lines.
 type traceRaft struct {
-	T int64 `json:"t"`
-	raft.TraceEvent
+	T     int64           `json:"t"`
+	Name  string          `json:"name"`
+	Node  uint64          `json:"nid"`
+	Msg   *traceMsg       `json:"msg,omitempty"`
+	State raft.TraceState `json:"state"`
+}
+
+// traceMsg is a message under the spec's field names. Every field is
+// written, whatever the type, so that a reader builds records without
+// asking which fields exist.
+type traceMsg struct {
+	Type          string       `json:"mtype"`
+	Source        uint64       `json:"msource"`
+	Dest          uint64       `json:"mdest"`
+	Term          uint64       `json:"mterm"`
+	LastLogTerm   uint64       `json:"mlastLogTerm"`
+	LastLogIndex  uint64       `json:"mlastLogIndex"`
+	Transfer      bool         `json:"mtransfer"`
+	Granted       bool         `json:"mgranted"`
+	PrevLogIndex  uint64       `json:"mprevLogIndex"`
+	PrevLogTerm   uint64       `json:"mprevLogTerm"`
+	CommitIndex   uint64       `json:"mcommitIndex"`
+	Success       bool         `json:"msuccess"`
+	MatchIndex    uint64       `json:"mmatchIndex"`
+	Seq           uint64       `json:"mseq"`
+	Index         uint64       `json:"mindex"`
+	SnapshotIndex uint64       `json:"msnapshotIndex"`
+	SnapshotTerm  uint64       `json:"msnapshotTerm"`
+	Entries       []traceEntry `json:"mentries"`
+}
+
+type traceEntry struct {
+	Term  uint64 `json:"term"`
+	Value uint8  `json:"value"`
+}
+
+func newTraceMsg(m *raft.Message) *traceMsg {
+	if m == nil {
+		return nil
+	}
+	sm := specMessage(m, 0, true)
+	out := &traceMsg{Type: m.Type.String(), Source: m.From, Dest: m.To, Term: m.Term,
+		LastLogTerm: uint64(sm.LastLogTerm), LastLogIndex: uint64(sm.LastLogIndex), Transfer: sm.Transfer,
+		Granted: sm.Granted, PrevLogIndex: uint64(sm.PrevLogIndex), PrevLogTerm: uint64(sm.PrevLogTerm),
+		CommitIndex: uint64(sm.CommitIndex), Success: sm.Success, MatchIndex: uint64(sm.MatchIndex),
+		Seq: uint64(sm.Seq), Index: uint64(sm.Index), SnapshotIndex: uint64(sm.SnapshotIndex),
+		SnapshotTerm: uint64(sm.SnapshotTerm), Entries: []traceEntry{}}
+	for k := 1; k <= sm.Entries.Len(); k++ {
+		e := sm.Entries.At(k)
+		out.Entries = append(out.Entries, traceEntry{Term: uint64(e.Term), Value: e.Value})
+	}
+	return out
 }
 
 // traceSim is one line for an event of the simulator.
@@ -44,7 +98,10 @@ func (t *tracer) write(v traceSim) {
 }
 
 func (t *tracer) writeRaft(now int64, ev raft.TraceEvent) {
+	if t.check != nil {
+		t.check(ev)
+	}
 	if t.enc != nil && t.err == nil {
-		t.err = t.enc.Encode(traceRaft{T: now, TraceEvent: ev})
+		t.err = t.enc.Encode(traceRaft{T: now, Name: ev.Name, Node: ev.Node, Msg: newTraceMsg(ev.Msg), State: ev.State})
 	}
 }

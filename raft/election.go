@@ -28,8 +28,7 @@ func (r *core) campaignNow() {
 // candidate at once.
 func (r *core) Timeout() {
 	if !r.cfg.PreVote {
-		r.traceAction("Timeout", nil)
-		r.BecomeCandidate()
+		r.becomeCandidate("Timeout")
 		return
 	}
 	r.reset(r.term)
@@ -39,11 +38,16 @@ func (r *core) Timeout() {
 }
 
 // BecomeCandidate raises the term, votes for itself and asks for votes.
-func (r *core) BecomeCandidate() {
+func (r *core) BecomeCandidate() { r.becomeCandidate("BecomeCandidate") }
+
+// becomeCandidate is BecomeCandidate as part of the spec action traced as
+// action: the spec's Timeout (without PreVote) and HandleTimeoutNowRequest
+// campaign in the same step.
+func (r *core) becomeCandidate(action string) {
 	r.reset(r.term + 1)
 	r.role = Candidate
 	r.setVote(r.id)
-	r.traceAction("BecomeCandidate", nil)
+	r.traceAction(action, r.traceMsg)
 	r.campaign(RequestVoteRequest, r.term)
 }
 
@@ -90,8 +94,8 @@ func (r *core) BecomeLeader() {
 	// Entries from earlier terms may hold a configuration not yet known
 	// to be committed: no change until they are.
 	r.pendingConfIndex = r.log.lastIndex()
-	r.traceAction("BecomeLeader", nil)
 	r.appendEntries(Entry{})
+	r.traceAction("BecomeLeader", nil)
 	r.bcastAppend()
 }
 
@@ -133,31 +137,35 @@ func (r *core) HandleRequestVoteRequest(m Message) {
 // which Step has already handled if it is higher.
 func (r *core) HandlePreVoteResponse(m Message) {
 	if r.role != PreCandidate || (!m.Reject && m.Term != r.term+1) {
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 		return
 	}
 	r.trk.recordVote(m.From, !m.Reject)
-	r.traceAction("HandlePreVoteResponse", &m)
-	r.tally(PreVoteRequest)
+	r.tally(PreVoteRequest, &m)
 }
 
 // HandleRequestVoteResponse counts a vote of the current term.
 func (r *core) HandleRequestVoteResponse(m Message) {
 	if r.role != Candidate {
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 		return
 	}
 	r.trk.recordVote(m.From, !m.Reject)
-	r.traceAction("HandleRequestVoteResponse", &m)
-	r.tally(RequestVoteRequest)
+	r.tally(RequestVoteRequest, &m)
 }
 
-func (r *core) tally(t MessageType) {
+// tally acts on the votes after the response m: a lost election is part of
+// the spec's handler of m, a won one the next action.
+func (r *core) tally(t MessageType, m *Message) {
 	switch r.trk.tallyVotes() {
 	case quorum.VoteWon:
+		r.traceAction(handlerName(m.Type), m)
 		r.wonElection(t)
 	case quorum.VoteLost:
 		// Back to follower in the same term; our timer runs again.
 		r.becomeFollower(r.term, None)
+		r.traceAction(handlerName(m.Type), m)
+	default:
+		r.traceAction(handlerName(m.Type), m)
 	}
 }

@@ -110,6 +110,10 @@ type core struct {
 	// whenever the request arrives, so no lease is safe in this term again.
 	leaseForfeited bool
 
+	// traceMsg is the message of the spec action under way, for a trace
+	// event emitted below its handler (HandleTimeoutNowRequest campaigns).
+	traceMsg *Message
+
 	cfg  Config
 	bugs plant.Bugs
 }
@@ -197,6 +201,7 @@ func (r *core) send(m Message) {
 
 func (r *core) tick() {
 	r.ticks++
+	r.traceLeaseLapse()
 	if r.role == Leader {
 		r.tickLeader()
 	} else {
@@ -319,14 +324,14 @@ func (r *core) stepLowerTerm(m Message) {
 	default:
 		// A stale response or vote request: drop it.
 	}
-	r.traceAction("DropStaleMessage", &m)
+	r.traceAction(handlerName(m.Type), &m)
 }
 
 func (r *core) stepLeader(m Message) {
 	if !r.trk.isMember(m.From) {
 		// A node outside the configuration: removed, or never added.
 		// Its answers must not count toward any quorum.
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 		return
 	}
 	switch m.Type {
@@ -339,7 +344,7 @@ func (r *core) stepLeader(m Message) {
 	default:
 		// Vote responses of this term from an election already won, and
 		// requests only a leader sends: nothing to do.
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 	}
 }
 
@@ -354,7 +359,7 @@ func (r *core) stepCandidate(m Message) {
 		r.becomeFollower(m.Term, m.From)
 		r.stepFollower(m)
 	default:
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 	}
 }
 
@@ -369,7 +374,7 @@ func (r *core) stepFollower(m Message) {
 	case TimeoutNowRequest:
 		r.HandleTimeoutNowRequest(m)
 	default:
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 	}
 }
 

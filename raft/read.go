@@ -115,7 +115,7 @@ func (r *core) HandleReadIndexRequest(m Message) {
 // HandleReadIndexResponse hands a follower its read index.
 func (r *core) HandleReadIndexResponse(m Message) {
 	if id, ok := r.reads.forwarded[m.Seq]; !ok || id != m.Context {
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 		return
 	}
 	delete(r.reads.forwarded, m.Seq)

@@ -2,12 +2,18 @@ package raft
 
 // TraceEvent is one action of the core, named as in the TLA+ specification
 // (tla/Raft.tla), with the spec's variables as they are after the action.
-// The trace validator in spec/ replays a sequence of them against the spec.
+// Each event is one step of the spec: the trace validator in spec/ replays
+// a run's events against the spec's actions, and tla/TraceRaft.tla does the
+// same with TLC.
 type TraceEvent struct {
 	// Name is the spec action: Restart, Timeout, BecomeCandidate,
-	// BecomeLeader, ClientRequest, AdvanceCommitIndex, AppendEntries,
-	// Heartbeat, SendSnapshot, CheckQuorum, UpdateTerm, DropStaleMessage, or
-	// Handle<MessageType> for a message received.
+	// BecomeLeader, ClientRequest, ChangeConf, LeaveJoint,
+	// AdvanceCommitIndex, AppendEntries, Heartbeat, SendSnapshot,
+	// CheckQuorum, ElectionTimerElapsed, TransferLeadership,
+	// SendTimeoutNow, AbortTransfer, ReadIndex, UpdateTerm, or
+	// Handle<MessageType> for a message received, whatever the handler made
+	// of it (a stale message is handled by being dropped or refused, as in
+	// the spec).
 	Name string `json:"name"`
 	// Node is the node that took the action.
 	Node uint64 `json:"nid"`
@@ -29,7 +35,21 @@ type TraceState struct {
 	// enough.
 	LastIndex uint64 `json:"lastIndex"`
 	LastTerm  uint64 `json:"lastTerm"`
-	Leader    uint64 `json:"leader"`
+	// SnapshotIndex and SnapshotTerm are those of the node's latest
+	// snapshot. The runtime compacts the log without the core taking an
+	// action, so the validator infers the spec's CompactLog from them.
+	SnapshotIndex uint64 `json:"snapshotIndex"`
+	SnapshotTerm  uint64 `json:"snapshotTerm"`
+	// LeaderRecent is the spec's leaderRecent: with CheckQuorum, whether the
+	// node keeps its promise not to vote for a rival of the leader it heard
+	// from within an election timeout (always so on a leader).
+	LeaderRecent bool `json:"leaderRecent"`
+	// LeadTransferee is the member a leadership transfer hands over to, or
+	// None.
+	LeadTransferee uint64 `json:"leadTransferee"`
+	// Leader is the leader the node knows of, or None; the spec has no such
+	// variable, and the validator does not read it.
+	Leader uint64 `json:"leader"`
 }
 
 // traceAction reports an action to the trace hook, if there is one. With
@@ -38,17 +58,22 @@ func (r *core) traceAction(name string, m *Message) {
 	if r.cfg.Trace == nil {
 		return
 	}
+	snapIndex := r.log.firstIndex() - 1
 	ev := TraceEvent{
 		Name: name,
 		Node: r.id,
 		State: TraceState{
-			CurrentTerm: r.term,
-			State:       r.role.String(),
-			VotedFor:    r.vote,
-			CommitIndex: r.log.committed,
-			LastIndex:   r.log.lastIndex(),
-			LastTerm:    r.log.lastTerm(),
-			Leader:      r.lead,
+			CurrentTerm:    r.term,
+			State:          r.role.String(),
+			VotedFor:       r.vote,
+			CommitIndex:    r.log.committed,
+			LastIndex:      r.log.lastIndex(),
+			LastTerm:       r.log.lastTerm(),
+			SnapshotIndex:  snapIndex,
+			SnapshotTerm:   r.log.termOrZero(snapIndex),
+			LeaderRecent:   r.inLease(),
+			LeadTransferee: r.leadTransferee,
+			Leader:         r.lead,
 		},
 	}
 	if m != nil {
@@ -56,6 +81,15 @@ func (r *core) traceAction(name string, m *Message) {
 		ev.Msg = &c
 	}
 	r.cfg.Trace(ev)
+}
+
+// traceLeaseLapse reports the spec's ElectionTimerElapsed at the tick on
+// which a follower's promise to the leader it heard from runs out: from
+// then on it may vote for a rival, and the spec must know.
+func (r *core) traceLeaseLapse() {
+	if r.cfg.Trace != nil && r.cfg.CheckQuorum && r.role != Leader && r.ticks == r.stickyUntil {
+		r.traceAction("ElectionTimerElapsed", nil)
+	}
 }
 
 // handlerName is the spec action that receives a message of type t.

@@ -31,6 +31,7 @@ func (r *core) transferLeadership(to uint64) error {
 		return fmt.Errorf("%w: to %d", ErrTransferInProgress, r.leadTransferee)
 	}
 	r.leadTransferee = to
+	r.traceAction("TransferLeadership", nil)
 	// The transfer has an election timeout to finish, counted from now.
 	r.electionElapsed = 0
 	if r.trk.progress[to].Match != r.log.lastIndex() {
@@ -54,7 +55,7 @@ func (r *core) maybeSendTimeoutNow(to uint64) {
 	}
 	r.send(Message{Type: TimeoutNowRequest, To: to})
 	r.leaseForfeited = true
-	r.traceAction("TransferLeadership", &r.msgs[len(r.msgs)-1])
+	r.traceAction("SendTimeoutNow", &r.msgs[len(r.msgs)-1])
 }
 
 // abortTransfer gives up a transfer that did not finish within an election
@@ -72,11 +73,12 @@ func (r *core) abortTransfer() {
 // heard from that leader recently grant them anyway.
 func (r *core) HandleTimeoutNowRequest(m Message) {
 	if !r.promotable() {
-		r.traceAction("DropStaleMessage", &m)
+		r.traceAction(handlerName(m.Type), &m)
 		return
 	}
-	r.traceAction("HandleTimeoutNowRequest", &m)
 	r.transferCampaign = true
-	r.BecomeCandidate()
+	r.traceMsg = &m
+	r.becomeCandidate("HandleTimeoutNowRequest")
+	r.traceMsg = nil
 	r.transferCampaign = false
 }

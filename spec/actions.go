@@ -39,11 +39,20 @@ type Emit func(l Label, next *State)
 type Action struct {
 	Name       string
 	Successors func(sp *Spec, s, t *State, emit Emit)
+
+	// The action's function, by the kind of its parameters; one is set.
+	// The trace validator calls it with the parameters an event names.
+	global  func(*Spec, *State, *State) bool
+	server  func(*Spec, *State, int, *State) bool
+	pair    func(*Spec, *State, int, int, *State) bool
+	value   func(*Spec, *State, int, int, *State) bool // value or index
+	receive func(*Spec, *State, int, int, Message, *State) bool
+	message func(*Spec, *State, Message, *State) bool
 }
 
 // GlobalAction is an action without parameters.
 func GlobalAction(name string, fn func(*Spec, *State, *State) bool) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+	return Action{Name: name, global: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		if fn(sp, s, t) {
 			emit(Label{Action: name}, t)
 		}
@@ -52,7 +61,7 @@ func GlobalAction(name string, fn func(*Spec, *State, *State) bool) Action {
 
 // ServerAction enumerates fn over i \in Server.
 func ServerAction(name string, fn func(*Spec, *State, int, *State) bool) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+	return Action{Name: name, server: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			if fn(sp, s, i, t) {
 				emit(Label{Action: name, Params: [2]int{i}, kinds: "s"}, t)
@@ -63,7 +72,7 @@ func ServerAction(name string, fn func(*Spec, *State, int, *State) bool) Action 
 
 // PairAction enumerates fn over i, j \in Server.
 func PairAction(name string, fn func(*Spec, *State, int, int, *State) bool) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+	return Action{Name: name, pair: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			for j := range sp.n() {
 				if fn(sp, s, i, j, t) {
@@ -76,7 +85,7 @@ func PairAction(name string, fn func(*Spec, *State, int, int, *State) bool) Acti
 
 // ValueAction enumerates fn over i \in Server, v \in Value (1..Values).
 func ValueAction(name string, fn func(*Spec, *State, int, int, *State) bool) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+	return Action{Name: name, value: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			for v := 1; v <= sp.Config.Values; v++ {
 				if fn(sp, s, i, v, t) {
@@ -89,7 +98,7 @@ func ValueAction(name string, fn func(*Spec, *State, int, int, *State) bool) Act
 
 // IndexAction enumerates fn over i \in Server, idx \in 1..MaxLogLen.
 func IndexAction(name string, fn func(*Spec, *State, int, int, *State) bool) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+	return Action{Name: name, value: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			for idx := 1; idx <= sp.Config.MaxLogLen; idx++ {
 				if fn(sp, s, i, idx, t) {
@@ -103,7 +112,7 @@ func IndexAction(name string, fn func(*Spec, *State, int, int, *State) bool) Act
 // ReceiveAction enumerates fn(i, j, m) over m \in DOMAIN messages with
 // i = m.mdest and j = m.msource, as Receive(m) does.
 func ReceiveAction(name string, fn func(*Spec, *State, int, int, Message, *State) bool) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+	return Action{Name: name, receive: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for k := range s.Messages {
 			m := &s.Messages[k].Msg
 			i, j := int(m.Dest), int(m.Source)
@@ -116,7 +125,7 @@ func ReceiveAction(name string, fn func(*Spec, *State, int, int, Message, *State
 
 // MessageAction enumerates fn over m \in DOMAIN messages.
 func MessageAction(name string, fn func(*Spec, *State, Message, *State) bool) Action {
-	return Action{Name: name, Successors: func(sp *Spec, s, t *State, emit Emit) {
+	return Action{Name: name, message: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for k := range s.Messages {
 			m := &s.Messages[k].Msg
 			if fn(sp, s, *m, t) {
@@ -143,6 +152,7 @@ func DefaultActions() []Action {
 		PairAction("SendSnapshot", (*Spec).SendSnapshot),
 		IndexAction("CompactLog", (*Spec).CompactLog),
 		PairAction("TransferLeadership", (*Spec).TransferLeadership),
+		ServerAction("SendTimeoutNow", (*Spec).SendTimeoutNow),
 		ServerAction("AbortTransfer", (*Spec).AbortTransfer),
 		GlobalAction("Tick", (*Spec).Tick),
 		ServerAction("ReadIndex", (*Spec).ReadIndex),

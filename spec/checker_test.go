@@ -18,12 +18,12 @@ func TestSmallModelsSatisfyEveryInvariant(t *testing.T) {
 		cfg      Config
 		distinct int
 	}{
-		{"one term, logs of two", Config{Servers: 3, Values: 1, MaxTerm: 1, MaxLogLen: 2, MaxMessages: 2}, 141385},
-		{"two terms, logs of one", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2}, 158151},
-		{"prevote and checkquorum", Config{Servers: 3, Values: 1, MaxTerm: 1, MaxLogLen: 1, MaxMessages: 2,
-			PreVote: true, CheckQuorum: true}, 1313523},
-		{"snapshots", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2, Snapshot: true}, 428584},
-		{"leadership transfer", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2, Transfer: true}, 275886},
+		{"one term, logs of two", Config{Servers: 3, Values: 1, MaxTerm: 1, MaxLogLen: 2, MaxMessages: 2}, 291170},
+		{"two terms, logs of one", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2}, 250714},
+		{"prevote", Config{Servers: 3, Values: 1, MaxTerm: 1, MaxLogLen: 1, MaxMessages: 2, PreVote: true}, 914342},
+		{"checkquorum", Config{Servers: 3, Values: 1, MaxTerm: 1, MaxLogLen: 1, MaxMessages: 2, CheckQuorum: true}, 230032},
+		{"snapshots", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2, Snapshot: true}, 676440},
+		{"leadership transfer", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2, Transfer: true}, 690663},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +85,7 @@ func permute(s State, perm []int, n int) State {
 			t.LeadTransferee[p] = int8(perm[s.LeadTransferee[i]])
 		}
 		t.VotesGranted[p] = permuteSet(s.VotesGranted[i], perm, n)
+		t.VotesRejected[p] = permuteSet(s.VotesRejected[i], perm, n)
 		t.RecentActive[p] = permuteSet(s.RecentActive[i], perm, n)
 		for j := range n {
 			t.NextIndex[p][perm[j]] = s.NextIndex[i][j]

@@ -74,14 +74,15 @@ func (s *State) LogUpToDate(i int, m Message) bool {
 func (sp *Spec) InLease(s *State, i int) bool { return sp.Config.CheckQuorum && s.LeaderRecent[i] }
 
 // Restart is Restart(i): volatile state is lost; currentTerm, votedFor, the
-// log and the snapshot are durable (a forgotten vote is a second vote). A
+// commit index, the log and the snapshot are durable (a forgotten vote is a
+// second vote; the commit index is part of the hard state the
+// implementation persists with them). A
 // restarted server starts its election timer as if it had just heard from
 // a leader: it may have acknowledged a leader's lease just before the
 // crash, and must not vote for a rival inside that lease.
 func (sp *Spec) Restart(s *State, i int, t *State) bool {
 	*t = *s
 	t.State[i] = Follower
-	t.CommitIndex[i] = s.SnapshotIndex[i]
 	sp.ResetLeaderState(t, i)
 	t.LeaderRecent[i] = sp.Config.CheckQuorum
 	t.HeardAt[i] = s.Now
@@ -95,6 +96,7 @@ func (sp *Spec) Restart(s *State, i int, t *State) bool {
 // states apart.
 func (sp *Spec) ResetLeaderState(t *State, i int) {
 	t.VotesGranted[i] = 0
+	t.VotesRejected[i] = 0
 	for j := range sp.n() {
 		t.NextIndex[i][j] = 1
 		t.MatchIndex[i][j] = 0
@@ -115,8 +117,8 @@ func (sp *Spec) voteRequests(t *State, s *State, i int, typ MsgType, term int, t
 		if j == i {
 			continue
 		}
-		t.send(Message{Type: typ, Term: uint8(term), LastLogTerm: uint8(s.LastTerm(i)),
-			LastLogIndex: uint8(s.LastIndex(i)), Transfer: transfer, Source: uint8(i), Dest: uint8(j)})
+		t.send(Message{Type: typ, Term: Num(term), LastLogTerm: Num(s.LastTerm(i)),
+			LastLogIndex: Num(s.LastIndex(i)), Transfer: transfer, Source: uint8(i), Dest: uint8(j)})
 	}
 }
 
@@ -128,6 +130,7 @@ func (sp *Spec) Campaign(s *State, i int, t *State) {
 	t.State[i] = Candidate
 	t.VotedFor[i] = int8(i)
 	t.VotesGranted[i] = Set(0).With(i)
+	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = false
 }
 
@@ -151,6 +154,7 @@ func (sp *Spec) Timeout(s *State, i int, t *State) bool {
 	*t = *s
 	t.State[i] = PreCandidate
 	t.VotesGranted[i] = Set(0).With(i)
+	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = false
 	sp.voteRequests(t, s, i, PreVoteRequest, int(s.CurrentTerm[i])+1, false)
 	return true
@@ -177,10 +181,11 @@ func (sp *Spec) BecomeLeader(s *State, i int, t *State) bool {
 	t.State[i] = Leader
 	t.Log[i] = s.Log[i].Append(Entry{Term: s.CurrentTerm[i]})
 	for j := range sp.n() {
-		t.NextIndex[i][j] = uint8(s.LastIndex(i) + 1)
+		t.NextIndex[i][j] = Num(s.LastIndex(i) + 1)
 		t.MatchIndex[i][j] = 0
 	}
 	t.VotesGranted[i] = 0
+	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = sp.Config.CheckQuorum
 	t.RecentActive[i] = 0
 	t.LeadTransferee[i] = Nil
@@ -257,7 +262,7 @@ func (sp *Spec) HandlePreVoteRequest(s *State, i, j int, m Message, t *State) bo
 }
 
 // HandlePreVoteResponse is HandlePreVoteResponse(i, j, m); stale responses
-// are dropped.
+// are dropped. A rejection of this term counts towards losing.
 func (sp *Spec) HandlePreVoteResponse(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != PreVoteResponse || !(m.Granted || m.Term <= s.CurrentTerm[i]) {
 		return false
@@ -266,18 +271,35 @@ func (sp *Spec) HandlePreVoteResponse(s *State, i, j int, m Message, t *State) b
 	if s.State[i] == PreCandidate && m.Granted && int(m.Term) == int(s.CurrentTerm[i])+1 {
 		t.VotesGranted[i] = s.VotesGranted[i].With(j)
 	}
+	if s.State[i] == PreCandidate && !m.Granted && m.Term == s.CurrentTerm[i] {
+		sp.countRejection(t, i, j)
+	}
 	t.discard(m)
 	return true
 }
 
+// countRejection is CountRejection(i, j), writing into t: a (pre-)candidate
+// that the servers yet to reject can no longer make a quorum goes back to
+// follower in its term, and its timer runs again.
+func (sp *Spec) countRejection(t *State, i, j int) {
+	t.VotesRejected[i] = t.VotesRejected[i].With(j)
+	if !sp.IsQuorum(sp.Configuration().Voters &^ t.VotesRejected[i]) {
+		t.State[i] = Follower
+		t.VotesGranted[i] = 0
+		t.VotesRejected[i] = 0
+	}
+}
+
 // HandleRequestVoteRequest is HandleRequestVoteRequest(i, j, m): at most
-// one vote per term, and only for an up-to-date log.
+// one vote per term, and only for an up-to-date log. Within its lease a
+// server votes for no one new, whatever the term, except in a transfer:
+// the lease of the leader it heard from counts on that promise.
 func (sp *Spec) HandleRequestVoteRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != RequestVoteRequest || !(m.Term <= s.CurrentTerm[i] || (sp.InLease(s, i) && !m.Transfer)) {
 		return false
 	}
 	grant := m.Term == s.CurrentTerm[i] && s.LogUpToDate(i, m) &&
-		(s.VotedFor[i] == Nil || s.VotedFor[i] == int8(j))
+		(s.VotedFor[i] == int8(j) || (s.VotedFor[i] == Nil && (!sp.InLease(s, i) || m.Transfer)))
 	*t = *s
 	if grant {
 		t.VotedFor[i] = int8(j)
@@ -295,6 +317,9 @@ func (sp *Spec) HandleRequestVoteResponse(s *State, i, j int, m Message, t *Stat
 	*t = *s
 	if s.State[i] == Candidate && m.Granted && m.Term == s.CurrentTerm[i] {
 		t.VotesGranted[i] = s.VotesGranted[i].With(j)
+	}
+	if s.State[i] == Candidate && !m.Granted && m.Term == s.CurrentTerm[i] {
+		sp.countRejection(t, i, j)
 	}
 	t.discard(m)
 	return true

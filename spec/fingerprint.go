@@ -38,45 +38,48 @@ func newEncoder(n int) *encoder {
 
 func (e *encoder) localKey(s *State, i int) localKey {
 	var k localKey
-	k[0] = s.CurrentTerm[i]
+	k[0] = byte(s.CurrentTerm[i])
 	k[1] = byte(s.State[i])
 	if s.LeaderRecent[i] {
 		k[2] = 1
 	}
-	k[3] = s.CommitIndex[i]
-	k[4] = s.SnapshotIndex[i]
-	k[5] = s.SnapshotTerm[i]
+	k[3] = byte(s.CommitIndex[i])
+	k[4] = byte(s.SnapshotIndex[i])
+	k[5] = byte(s.SnapshotTerm[i])
 	l := &s.Log[i]
-	k[6] = l.n
+	k[6] = byte(l.Len())
 	putLog(k[8:], l)
 	r := k[8+2*MaxLogCap:]
-	r[0] = s.HeardAt[i]
-	r[1] = s.ReadSeq[i]
-	r[2] = s.RoundStart[i]
-	r[3] = s.PendingRead[i].Index
-	r[4] = s.PendingRead[i].Required.n
+	r[0] = byte(s.HeardAt[i])
+	r[1] = byte(s.ReadSeq[i])
+	r[2] = byte(s.RoundStart[i])
+	r[3] = byte(s.PendingRead[i].Index)
+	r[4] = byte(s.PendingRead[i].Required.Len())
 	putLog(r[5:], &s.PendingRead[i].Required)
 	f := r[5+2*MaxLogCap:]
-	f[0] = s.FollowerRead[i].Index
+	f[0] = byte(s.FollowerRead[i].Index)
 	f[1] = byte(s.FollowerRead[i].Phase)
-	f[2] = s.FollowerRead[i].Required.n
+	f[2] = byte(s.FollowerRead[i].Required.Len())
 	putLog(f[3:], &s.FollowerRead[i].Required)
 	return k
 }
 
-// putLog writes the entries of l into b, two bytes each.
+// putLog writes the entries of l into b, two bytes each: the checker's
+// bounds keep terms below 256.
 func putLog(b []byte, l *Log) {
-	for x := 0; x < int(l.n); x++ {
-		b[2*x] = l.e[x].Term
-		b[2*x+1] = l.e[x].Value
+	for x := 0; x < l.Len(); x++ {
+		e := l.s[x*entryBytes:]
+		b[2*x] = e[0]
+		b[2*x+1] = e[4]
 	}
 }
 
 // appendLog appends the length and entries of l to b.
 func appendLog(b []byte, l *Log) []byte {
-	b = append(b, l.n)
-	for x := 0; x < int(l.n); x++ {
-		b = append(b, l.e[x].Term, l.e[x].Value)
+	b = append(b, byte(l.Len()))
+	for x := 0; x < l.Len(); x++ {
+		e := l.s[x*entryBytes:]
+		b = append(b, e[0], e[4])
 	}
 	return b
 }
@@ -163,12 +166,12 @@ func (e *encoder) encode(s *State, b []byte) []byte {
 		if f := s.PendingRead[old].From; f != 0 {
 			from = rename[f-1] + 1
 		}
-		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.RecentActive[old]), lt, mapSet(s.ReadAcks[old]), from)
+		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.VotesRejected[old]), mapSet(s.RecentActive[old]), lt, mapSet(s.ReadAcks[old]), from)
 		for _, peer := range e.order {
-			b = append(b, s.NextIndex[old][peer], s.MatchIndex[old][peer])
+			b = append(b, byte(s.NextIndex[old][peer]), byte(s.MatchIndex[old][peer]))
 		}
 	}
-	b = append(b, s.Now)
+	b = append(b, byte(s.Now))
 	b = appendLog(b, &s.LastRead.Served)
 	b = appendLog(b, &s.LastRead.Required)
 	e.msgs = e.msgs[:0]
@@ -188,22 +191,22 @@ func encodeMessage(m *Message, count uint8, rename *[MaxServers]byte) msgKey {
 	k[0] = byte(m.Type)
 	k[1] = rename[m.Source]
 	k[2] = rename[m.Dest]
-	k[3] = m.Term
-	k[4] = m.LastLogTerm
-	k[5] = m.LastLogIndex
+	k[3] = byte(m.Term)
+	k[4] = byte(m.LastLogTerm)
+	k[5] = byte(m.LastLogIndex)
 	k[6] = boolByte(m.Granted)
-	k[7] = m.PrevLogIndex
-	k[8] = m.PrevLogTerm
-	k[9] = m.CommitIndex
+	k[7] = byte(m.PrevLogIndex)
+	k[8] = byte(m.PrevLogTerm)
+	k[9] = byte(m.CommitIndex)
 	k[10] = boolByte(m.Success)
-	k[11] = m.MatchIndex
-	k[12] = m.SnapshotIndex
-	k[13] = m.SnapshotTerm
-	k[14] = m.Entries.n
+	k[11] = byte(m.MatchIndex)
+	k[12] = byte(m.SnapshotIndex)
+	k[13] = byte(m.SnapshotTerm)
+	k[14] = byte(m.Entries.Len())
 	k[15] = count
 	k[16] = boolByte(m.Transfer)
-	k[17] = m.Seq
-	k[18] = m.Index
+	k[17] = byte(m.Seq)
+	k[18] = byte(m.Index)
 	putLog(k[20:], &m.Entries)
 	return k
 }

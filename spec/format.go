@@ -101,6 +101,7 @@ func (s *State) Variables(n int) [][2]string {
 		{"snapshotIndex", perServer(func(i int) string { return fmt.Sprint(s.SnapshotIndex[i]) })},
 		{"snapshotTerm", perServer(func(i int) string { return fmt.Sprint(s.SnapshotTerm[i]) })},
 		{"votesGranted", perServer(func(i int) string { return s.VotesGranted[i].format(n) })},
+		{"votesRejected", perServer(func(i int) string { return s.VotesRejected[i].format(n) })},
 		{"nextIndex", perServer(func(i int) string {
 			return perServer(func(j int) string { return fmt.Sprint(s.NextIndex[i][j]) })
 		})},

@@ -145,7 +145,7 @@ func CommittedInElectableLogs(sp *Spec, s *State) bool {
 // voters is the set of servers whose log comparison would grant k a vote,
 // i.e. {v : LogUpToDate(v, k's last entry)} in Raft.tla's Voters(k).
 func (sp *Spec) voters(s *State, k int) Set {
-	m := Message{LastLogTerm: uint8(s.LastTerm(k)), LastLogIndex: uint8(s.LastIndex(k))}
+	m := Message{LastLogTerm: Num(s.LastTerm(k)), LastLogIndex: Num(s.LastIndex(k))}
 	var set Set
 	for v := range sp.n() {
 		if s.LogUpToDate(v, m) {

@@ -46,23 +46,24 @@ func (sp *Spec) AdvanceCommitIndex(s *State, i int, t *State) bool {
 		return false
 	}
 	*t = *s
-	t.CommitIndex[i] = uint8(best)
+	t.CommitIndex[i] = Num(best)
 	return true
 }
 
-// AppendEntries is AppendEntries(i, j): send j the entry at nextIndex.
-// Every such message also probes where the logs match; when j is up to
-// date, heartbeats keep it so.
+// AppendEntries is AppendEntries(i, j): send j its entries from nextIndex
+// on, in one message, as the implementation batches them; with none to
+// send, the message probes where the logs match and carries the commit
+// index.
 func (sp *Spec) AppendEntries(s *State, i, j int, t *State) bool {
 	next := int(s.NextIndex[i][j])
-	if i == j || s.State[i] != Leader || next <= int(s.SnapshotIndex[i]) || next > s.LastIndex(i) {
+	if i == j || s.State[i] != Leader || next <= int(s.SnapshotIndex[i]) || next > s.LastIndex(i)+1 {
 		return false
 	}
 	prev := next - 1
 	*t = *s
 	t.send(Message{Type: AppendEntriesRequest, Term: s.CurrentTerm[i],
-		PrevLogIndex: uint8(prev), PrevLogTerm: uint8(s.TermAt(i, prev)),
-		Entries: LogOf(s.Log[i].At(next)), CommitIndex: s.CommitIndex[i],
+		PrevLogIndex: Num(prev), PrevLogTerm: Num(s.TermAt(i, prev)),
+		Entries: s.Log[i].SubSeq(next, s.LastIndex(i)), CommitIndex: s.CommitIndex[i],
 		Source: uint8(i), Dest: uint8(j)})
 	return true
 }
@@ -100,7 +101,7 @@ func (sp *Spec) CompactLog(s *State, i, idx int, t *State) bool {
 		return false
 	}
 	*t = *s
-	t.SnapshotIndex[i] = uint8(idx)
+	t.SnapshotIndex[i] = Num(idx)
 	t.SnapshotTerm[i] = s.Log[i].At(idx).Term
 	return true
 }
@@ -108,7 +109,7 @@ func (sp *Spec) CompactLog(s *State, i, idx int, t *State) bool {
 // appendEntriesReply is AppendEntriesReply(i, j, success, idx).
 func appendEntriesReply(s *State, i, j int, success bool, idx int) Message {
 	return Message{Type: AppendEntriesResponse, Term: s.CurrentTerm[i], Success: success,
-		MatchIndex: uint8(idx), Source: uint8(i), Dest: uint8(j)}
+		MatchIndex: Num(idx), Source: uint8(i), Dest: uint8(j)}
 }
 
 // follow is Follow(i): i heard from the leader of its term; a campaign of
@@ -116,6 +117,7 @@ func appendEntriesReply(s *State, i, j int, success bool, idx int) Message {
 func (sp *Spec) follow(t *State, i int) {
 	t.State[i] = Follower
 	t.VotesGranted[i] = 0
+	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = sp.Config.CheckQuorum
 	t.HeardAt[i] = t.Now
 }
@@ -153,7 +155,7 @@ func (sp *Spec) AcceptAppendEntries(t, s *State, i, j int, m Message) {
 		if !present {
 			t.Log[i] = s.Log[i].Prefix(prev).Concat(m.Entries)
 		}
-		t.CommitIndex[i] = max(s.CommitIndex[i], min(m.CommitIndex, uint8(lastNew)))
+		t.CommitIndex[i] = max(s.CommitIndex[i], min(m.CommitIndex, Num(lastNew)))
 		t.reply(appendEntriesReply(s, i, j, true, lastNew), m)
 	default:
 		t.reply(appendEntriesReply(s, i, j, false, min(prev-1, s.LastIndex(i))), m)
@@ -172,10 +174,10 @@ func (sp *Spec) HandleAppendEntriesResponse(s *State, i, j int, m Message, t *St
 		t.RecentActive[i] = s.RecentActive[i].With(j)
 		next, match := int(s.NextIndex[i][j]), int(s.MatchIndex[i][j])
 		if m.Success {
-			t.NextIndex[i][j] = uint8(max(next, int(m.MatchIndex)+1))
-			t.MatchIndex[i][j] = uint8(max(match, int(m.MatchIndex)))
+			t.NextIndex[i][j] = Num(max(next, int(m.MatchIndex)+1))
+			t.MatchIndex[i][j] = Num(max(match, int(m.MatchIndex)))
 		} else {
-			t.NextIndex[i][j] = uint8(max(min(next-1, int(m.MatchIndex)+1), match+1))
+			t.NextIndex[i][j] = Num(max(min(next-1, int(m.MatchIndex)+1), match+1))
 		}
 	}
 	t.discard(m)
@@ -190,7 +192,7 @@ func (sp *Spec) HandleHeartbeatRequest(s *State, i, j int, m Message, t *State) 
 	*t = *s
 	if m.Term == s.CurrentTerm[i] {
 		sp.follow(t, i)
-		t.CommitIndex[i] = max(s.CommitIndex[i], m.CommitIndex)
+		t.CommitIndex[i] = max(s.CommitIndex[i], min(m.CommitIndex, Num(s.LastIndex(i))))
 	}
 	t.reply(Message{Type: HeartbeatResponse, Term: s.CurrentTerm[i], Seq: m.Seq,
 		Source: uint8(i), Dest: uint8(j)}, m)
@@ -240,13 +242,13 @@ func (sp *Spec) AcceptSnapshot(t, s *State, i, j int, m Message) {
 	case idx <= int(s.CommitIndex[i]):
 		t.reply(appendEntriesReply(s, i, j, true, int(s.CommitIndex[i])), m)
 	case idx <= s.LastIndex(i) && s.TermAt(i, idx) == int(m.SnapshotTerm):
-		t.CommitIndex[i] = uint8(idx)
+		t.CommitIndex[i] = Num(idx)
 		t.reply(appendEntriesReply(s, i, j, true, idx), m)
 	default:
 		t.Log[i] = m.Entries
-		t.SnapshotIndex[i] = uint8(idx)
+		t.SnapshotIndex[i] = Num(idx)
 		t.SnapshotTerm[i] = m.SnapshotTerm
-		t.CommitIndex[i] = uint8(idx)
+		t.CommitIndex[i] = Num(idx)
 		t.reply(appendEntriesReply(s, i, j, true, idx), m)
 	}
 }

@@ -8,7 +8,8 @@ import (
 // MaxServers is the largest cluster the fixed-size State can hold.
 const MaxServers = 5
 
-// MaxLogCap is the capacity of a Log. MaxLogLen must stay below it, since a
+// MaxLogCap bounds MaxLogLen: the fingerprint gives each log a fixed-size
+// slot of this many entries. MaxLogLen must stay below it, since a
 // successor may exceed MaxLogLen by one before the constraint discards it.
 const MaxLogCap = 6
 
@@ -42,69 +43,77 @@ func (s ServerState) String() string {
 	return fmt.Sprintf("ServerState(%d)", uint8(s))
 }
 
+// Num is the type of terms, indexes, times and read sequence numbers. It is
+// wide so that the trace validator can hold the state of a long simulated
+// run in the same State the model checker explores; the checker's bounds
+// (Config.Validate) keep every value below 256, and its fingerprints encode
+// each value in one byte.
+type Num = uint32
+
 // Entry is a log entry. Value 0 is the no-op (Nil) a new leader appends;
 // client values are 1..Config.Values.
 type Entry struct {
-	Term  uint8
+	Term  Num
 	Value uint8
 }
 
-// Log is a sequence of entries, 1-based as in TLA+. It is a value type so
-// that copying a State copies its logs.
+// entryBytes is the size of an entry in a Log's encoding.
+const entryBytes = 5
+
+// Log is a sequence of entries, 1-based as in TLA+. It is an immutable
+// string of fixed-width entries, for three reasons: it is a value that ==
+// compares (so Message, PendingRead and State compare as TLA+ records);
+// Prefix and SubSeq are substrings and cost nothing; and it has no fixed
+// capacity, so the one implementation of each action serves both the model
+// checker (logs of a few entries) and the trace validator (logs of a whole
+// simulated run). Appending copies the log, which is cheap at the
+// checker's bounds and linear in a validated trace.
 type Log struct {
-	n uint8
-	e [MaxLogCap]Entry
+	s string
 }
 
 // Len is the number of entries.
-func (l Log) Len() int { return int(l.n) }
+func (l Log) Len() int { return len(l.s) / entryBytes }
 
 // At is the entry at the 1-based index idx.
-func (l Log) At(idx int) Entry { return l.e[idx-1] }
-
-// Append is l with e appended. It panics beyond MaxLogCap, which Config.Validate
-// rules out.
-func (l Log) Append(e Entry) Log {
-	if int(l.n) >= MaxLogCap {
-		panic("spec: log longer than MaxLogCap")
-	}
-	l.e[l.n] = e
-	l.n++
-	return l
+func (l Log) At(idx int) Entry {
+	b := l.s[(idx-1)*entryBytes:]
+	return Entry{Term: Num(b[0]) | Num(b[1])<<8 | Num(b[2])<<16 | Num(b[3])<<24, Value: b[4]}
 }
+
+func (e Entry) encode() string {
+	return string([]byte{byte(e.Term), byte(e.Term >> 8), byte(e.Term >> 16), byte(e.Term >> 24), e.Value})
+}
+
+// Append is l with e appended.
+func (l Log) Append(e Entry) Log { return Log{l.s + e.encode()} }
 
 // Prefix is SubSeq(l, 1, n).
-func (l Log) Prefix(n int) Log {
-	var p Log
-	copy(p.e[:n], l.e[:n])
-	p.n = uint8(n)
-	return p
-}
+func (l Log) Prefix(n int) Log { return Log{l.s[:n*entryBytes]} }
 
 // SubSeq is SubSeq(l, from, to), empty when to < from.
 func (l Log) SubSeq(from, to int) Log {
-	var p Log
-	for idx := from; idx <= to; idx++ {
-		p = p.Append(l.At(idx))
+	if to < from {
+		return Log{}
 	}
-	return p
+	return Log{l.s[(from-1)*entryBytes : to*entryBytes]}
 }
 
 // Concat is l \o m.
 func (l Log) Concat(m Log) Log {
-	for idx := 1; idx <= m.Len(); idx++ {
-		l = l.Append(m.At(idx))
+	if m.s == "" {
+		return l
 	}
-	return l
+	return Log{l.s + m.s}
 }
 
 // LogOf builds a log from entries.
 func LogOf(entries ...Entry) Log {
-	var l Log
+	b := make([]byte, 0, len(entries)*entryBytes)
 	for _, e := range entries {
-		l = l.Append(e)
+		b = append(b, byte(e.Term), byte(e.Term>>8), byte(e.Term>>16), byte(e.Term>>24), e.Value)
 	}
-	return l
+	return Log{string(b)}
 }
 
 // Set is a set of servers as a bit mask.
@@ -218,20 +227,20 @@ type Message struct {
 	Type          MsgType // mtype
 	Source        uint8   // msource
 	Dest          uint8   // mdest
-	Term          uint8   // mterm
-	LastLogTerm   uint8   // mlastLogTerm: vote requests
-	LastLogIndex  uint8   // mlastLogIndex: vote requests
+	Term          Num     // mterm
+	LastLogTerm   Num     // mlastLogTerm: vote requests
+	LastLogIndex  Num     // mlastLogIndex: vote requests
 	Transfer      bool    // mtransfer: vote requests of a leadership transfer
 	Granted       bool    // mgranted: vote responses
-	PrevLogIndex  uint8   // mprevLogIndex: AppendEntriesRequest
-	PrevLogTerm   uint8   // mprevLogTerm: AppendEntriesRequest
-	CommitIndex   uint8   // mcommitIndex: AppendEntries and Heartbeat requests
+	PrevLogIndex  Num     // mprevLogIndex: AppendEntriesRequest
+	PrevLogTerm   Num     // mprevLogTerm: AppendEntriesRequest
+	CommitIndex   Num     // mcommitIndex: AppendEntries and Heartbeat requests
 	Success       bool    // msuccess: AppendEntriesResponse
-	MatchIndex    uint8   // mmatchIndex: AppendEntriesResponse (a hint on rejection)
-	Seq           uint8   // mseq: heartbeats, the leader's read round
-	Index         uint8   // mindex: ReadIndexResponse, the read index
-	SnapshotIndex uint8   // msnapshotIndex: InstallSnapshotRequest
-	SnapshotTerm  uint8   // msnapshotTerm: InstallSnapshotRequest
+	MatchIndex    Num     // mmatchIndex: AppendEntriesResponse (a hint on rejection)
+	Seq           Num     // mseq: heartbeats, the leader's read round
+	Index         Num     // mindex: ReadIndexResponse, the read index
+	SnapshotIndex Num     // msnapshotIndex: InstallSnapshotRequest
+	SnapshotTerm  Num     // msnapshotTerm: InstallSnapshotRequest
 	Entries       Log     // mentries: AppendEntries entries or the snapshot image
 }
 
@@ -245,34 +254,35 @@ type Packet struct {
 // value: copying it copies everything but the Messages slice, which actions
 // never modify in place (they build a new slice).
 type State struct {
-	CurrentTerm    [MaxServers]uint8             `tla:"currentTerm"`
-	State          [MaxServers]ServerState       `tla:"state"`
-	VotedFor       [MaxServers]int8              `tla:"votedFor"`
-	Log            [MaxServers]Log               `tla:"log"`
-	CommitIndex    [MaxServers]uint8             `tla:"commitIndex"`
-	SnapshotIndex  [MaxServers]uint8             `tla:"snapshotIndex"`
-	SnapshotTerm   [MaxServers]uint8             `tla:"snapshotTerm"`
-	VotesGranted   [MaxServers]Set               `tla:"votesGranted"`
-	NextIndex      [MaxServers][MaxServers]uint8 `tla:"nextIndex"`
-	MatchIndex     [MaxServers][MaxServers]uint8 `tla:"matchIndex"`
-	LeaderRecent   [MaxServers]bool              `tla:"leaderRecent"`
-	RecentActive   [MaxServers]Set               `tla:"recentActive"`
-	LeadTransferee [MaxServers]int8              `tla:"leadTransferee"`
-	Now            uint8                         `tla:"now"`
-	HeardAt        [MaxServers]uint8             `tla:"heardAt"`
-	ReadSeq        [MaxServers]uint8             `tla:"readSeq"`
-	RoundStart     [MaxServers]uint8             `tla:"roundStart"`
-	ReadAcks       [MaxServers]Set               `tla:"readAcks"`
-	PendingRead    [MaxServers]PendingRead       `tla:"pendingRead"`
-	FollowerRead   [MaxServers]FollowerRead      `tla:"followerRead"`
-	LastRead       ReadResult                    `tla:"lastRead"`
-	Messages       []Packet                      `tla:"messages"`
+	CurrentTerm    [MaxServers]Num             `tla:"currentTerm"`
+	State          [MaxServers]ServerState     `tla:"state"`
+	VotedFor       [MaxServers]int8            `tla:"votedFor"`
+	Log            [MaxServers]Log             `tla:"log"`
+	CommitIndex    [MaxServers]Num             `tla:"commitIndex"`
+	SnapshotIndex  [MaxServers]Num             `tla:"snapshotIndex"`
+	SnapshotTerm   [MaxServers]Num             `tla:"snapshotTerm"`
+	VotesGranted   [MaxServers]Set             `tla:"votesGranted"`
+	VotesRejected  [MaxServers]Set             `tla:"votesRejected"`
+	NextIndex      [MaxServers][MaxServers]Num `tla:"nextIndex"`
+	MatchIndex     [MaxServers][MaxServers]Num `tla:"matchIndex"`
+	LeaderRecent   [MaxServers]bool            `tla:"leaderRecent"`
+	RecentActive   [MaxServers]Set             `tla:"recentActive"`
+	LeadTransferee [MaxServers]int8            `tla:"leadTransferee"`
+	Now            Num                         `tla:"now"`
+	HeardAt        [MaxServers]Num             `tla:"heardAt"`
+	ReadSeq        [MaxServers]Num             `tla:"readSeq"`
+	RoundStart     [MaxServers]Num             `tla:"roundStart"`
+	ReadAcks       [MaxServers]Set             `tla:"readAcks"`
+	PendingRead    [MaxServers]PendingRead     `tla:"pendingRead"`
+	FollowerRead   [MaxServers]FollowerRead    `tla:"followerRead"`
+	LastRead       ReadResult                  `tla:"lastRead"`
+	Messages       []Packet                    `tla:"messages"`
 }
 
 // PendingRead is a leader's ReadIndex read waiting for its round: the
 // record [index, required, from]. The zero value is NoRead.
 type PendingRead struct {
-	Index    uint8 // the read index
+	Index    Num   // the read index
 	Required Log   // CommittedLog when the read began
 	From     uint8 // the follower that forwarded it, plus one; 0 is Nil
 }
@@ -290,8 +300,8 @@ const (
 // FollowerRead is a follower's read forwarded to the leader: the record
 // [index, required, phase]. The zero value is NoFollowerRead.
 type FollowerRead struct {
-	Index    uint8 // the leader's read index, once Ready
-	Required Log   // CommittedLog when the read began
+	Index    Num // the leader's read index, once Ready
+	Required Log // CommittedLog when the read began
 	Phase    ReadPhase
 }
 

@@ -209,10 +209,16 @@ func (m tlaModule) expand(op string, done map[string]bool) string {
 // do: TLA+ needs every operator defined before it is used, and comments
 // balanced.
 func TestRaftTLADefinesEveryOperatorBeforeUse(t *testing.T) {
-	raw, err := os.ReadFile("../tla/Raft.tla")
+	for _, path := range []string{"../tla/Raft.tla", "../tla/TraceRaft.tla"} {
+		t.Run(filepath.Base(path), func(t *testing.T) { checkDefinedBeforeUse(t, path) })
+	}
+}
+
+func checkDefinedBeforeUse(t *testing.T, path string) {
+	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, strings.Count(string(raw), "(*"), strings.Count(string(raw), "*)"), "unbalanced comments")
-	m := readTLA(t, "../tla/Raft.tla")
+	m := readTLA(t, path)
 	pos := map[string]int{}
 	for k, loc := range defRe.FindAllStringSubmatchIndex(m.text, -1) {
 		pos[m.text[loc[2]:loc[3]]] = k
@@ -248,4 +254,50 @@ func TestEveryModelConfigAssignsEveryConstant(t *testing.T) {
 		}
 		assert.ElementsMatch(t, declared, assigned, path)
 	}
+}
+
+// TestTraceRaftTakesTheActionsOfRaftTLA checks that tla/TraceRaft.tla maps
+// each trace line to the Raft.tla action of the same name, that those are
+// the actions the Go validator takes, and that TraceRaft.cfg assigns every
+// constant of Raft.tla.
+func TestTraceRaftTakesTheActionsOfRaftTLA(t *testing.T) {
+	m := readTLA(t, "../tla/TraceRaft.tla")
+	caseRe := regexp.MustCompile(`line\.name = "([A-Za-z]+)" -> ([A-Za-z]+)\(`)
+	cases := caseRe.FindAllStringSubmatch(m.defs["LineAction"], -1)
+	require.NotEmpty(t, cases, "no actions in LineAction")
+	var names []string
+	for _, c := range cases {
+		assert.Equal(t, c[1], c[2], "line %s takes action %s", c[1], c[2])
+		assert.Contains(t, ActionNames(), c[2], "%s is not an action of Raft.tla", c[2])
+		names = append(names, c[1])
+	}
+	for _, special := range []string{"ClientRequest", "ReadIndex"} {
+		assert.Contains(t, m.text, `IsLine("`+special+`")`)
+		names = append(names, special)
+	}
+	for _, name := range names {
+		assert.NotNil(t, New(DefaultConfig()).action(name), "the Go validator has no action %s", name)
+	}
+	for _, name := range ActionNames() {
+		switch name {
+		case "CompactLog", "DropMessage", "DuplicateMessage", "Tick", "LeaseRead", "ServeReadIndex",
+			"ForwardReadIndex", "ServeFollowerRead":
+			// Not actions of the core: the runtime compacts (inferred), the
+			// network drops and duplicates, and time and the spec's read
+			// serving are not traced.
+			continue
+		}
+		assert.Contains(t, names, name, "TraceRaft.tla takes no line for %s", name)
+	}
+	constants := func(path string) []string {
+		var out []string
+		for _, line := range strings.Split(mustRead(t, path), "\n") {
+			line = strings.TrimSpace(strings.Split(line, `\*`)[0])
+			if name, _, ok := strings.Cut(line, "="); ok {
+				out = append(out, strings.TrimSpace(name))
+			}
+		}
+		return out
+	}
+	assert.ElementsMatch(t, constants("../tla/MCRaft.cfg"), constants("../tla/TraceRaft.cfg"))
 }

@@ -2,16 +2,27 @@ package spec
 
 // This file holds the leadership-transfer actions of tla/Raft.tla.
 
-// TransferLeadership is TransferLeadership(i, j): once j holds the leader's
-// whole log (replication catches it up first), the leader tells j to
-// campaign at once. Until the transfer ends the leader takes no entries.
+// TransferLeadership is TransferLeadership(i, j): the leader starts handing
+// leadership to j. Until the transfer ends it takes no entries, so that j
+// can catch up.
 func (sp *Spec) TransferLeadership(s *State, i, j int, t *State) bool {
-	if !sp.Config.Transfer || s.State[i] != Leader || i == j || s.LeadTransferee[i] != Nil ||
-		int(s.MatchIndex[i][j]) != s.LastIndex(i) {
+	if !sp.Config.Transfer || s.State[i] != Leader || i == j || s.LeadTransferee[i] != Nil {
 		return false
 	}
 	*t = *s
 	t.LeadTransferee[i] = int8(j)
+	return true
+}
+
+// SendTimeoutNow is SendTimeoutNow(i): once the transferee holds the
+// leader's whole log, the leader tells it to campaign at once. It may say
+// so again, as acknowledgements keep coming.
+func (sp *Spec) SendTimeoutNow(s *State, i int, t *State) bool {
+	j := s.LeadTransferee[i]
+	if s.State[i] != Leader || j == Nil || int(s.MatchIndex[i][j]) != s.LastIndex(i) {
+		return false
+	}
+	*t = *s
 	t.send(Message{Type: TimeoutNowRequest, Term: s.CurrentTerm[i], Source: uint8(i), Dest: uint8(j)})
 	return true
 }

@@ -24,7 +24,8 @@
 (*    set only under CheckQuorum, the one mode in which it matters.        *)
 (*  - recentActive[i] is the set of peers the leader i has heard from in   *)
 (*    the current CheckQuorum interval.                                    *)
-(*  - AppendEntriesRequest carries exactly one entry. A rejection carries  *)
+(*  - AppendEntriesRequest carries every entry from nextIndex on (or none, *)
+(*    as a probe), as the implementation batches them. A rejection carries *)
 (*    a hint (the follower's guess of the last index that may match) in    *)
 (*    mmatchIndex; the leader moves nextIndex back to at most hint+1 and   *)
 (*    at least by one, never below matchIndex+1. This is the "reject with  *)
@@ -81,6 +82,7 @@ VARIABLES
     snapshotIndex, \* durable: entries 1..snapshotIndex are compacted
     snapshotTerm,  \* durable: the term of the entry at snapshotIndex
     votesGranted,  \* the servers that granted the current (pre-)vote campaign
+    votesRejected, \* the servers that rejected it
     nextIndex,     \* leader: the next index to send to each peer
     matchIndex,    \* leader: the highest index known to match on each peer
     leaderRecent,  \* heard from a live leader within an election timeout
@@ -103,7 +105,7 @@ readVars == <<now, heardAt, readSeq, roundStart, readAcks, pendingRead,
 roundVars == <<readSeq, roundStart, readAcks, pendingRead>>
 
 vars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-          snapshotTerm, votesGranted, nextIndex, matchIndex, leaderRecent,
+          snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex, leaderRecent,
           recentActive, leadTransferee, readVars, messages>>
 
 -----------------------------------------------------------------------------
@@ -170,6 +172,7 @@ Reply(response, request) ==
 \* values would only split equal states apart.
 ResetLeaderState(i) ==
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
+    /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
     /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> 1]]
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
@@ -191,6 +194,7 @@ Init ==
     /\ snapshotIndex = [i \in Server |-> 0]
     /\ snapshotTerm = [i \in Server |-> 0]
     /\ votesGranted = [i \in Server |-> {}]
+    /\ votesRejected = [i \in Server |-> {}]
     /\ nextIndex = [i \in Server |-> [j \in Server |-> 1]]
     /\ matchIndex = [i \in Server |-> [j \in Server |-> 0]]
     /\ leaderRecent = [i \in Server |-> FALSE]
@@ -209,20 +213,21 @@ Init ==
 -----------------------------------------------------------------------------
 (* Crash and restart *)
 
-\* Volatile state is lost. currentTerm, votedFor, log and the snapshot are
-\* durable: forgetting votedFor would let a server vote twice in a term.
+\* Volatile state is lost. currentTerm, votedFor, commitIndex, log and the
+\* snapshot are durable (the commit index is part of the hard state the
+\* implementation persists): forgetting votedFor would let a server vote
+\* twice in a term.
 \* A restarted server starts its election timer as if it had just heard
 \* from a leader: it may have acknowledged a leader's lease just before
 \* the crash, and must not vote for a rival inside that lease.
 Restart(i) ==
     /\ state' = [state EXCEPT ![i] = Follower]
-    /\ commitIndex' = [commitIndex EXCEPT ![i] = snapshotIndex[i]]
     /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
     /\ heardAt' = [heardAt EXCEPT ![i] = now]
     /\ followerRead' = [followerRead EXCEPT ![i] = NoFollowerRead]
-    /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
-                   now, lastRead, messages>>
+    /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex, snapshotIndex,
+                   snapshotTerm, now, lastRead, messages>>
 
 -----------------------------------------------------------------------------
 (* Elections *)
@@ -242,6 +247,7 @@ Campaign(i) ==
     /\ state' = [state EXCEPT ![i] = Candidate]
     /\ votedFor' = [votedFor EXCEPT ![i] = i]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
+    /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
                    matchIndex, recentActive, leadTransferee>>
@@ -258,6 +264,8 @@ Timeout(i) ==
     /\ IF PreVoteEnabled
          THEN /\ state' = [state EXCEPT ![i] = PreCandidate]
               /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
+              /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
+    /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
               /\ SendAll(VoteRequest(i, PreVoteRequest, currentTerm[i] + 1, FALSE))
               /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex,
@@ -286,6 +294,7 @@ BecomeLeader(i) ==
     /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> LastIndex(i) + 1]]
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
+    /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
@@ -305,7 +314,7 @@ CheckQuorum(i) ==
     /\ state[i] = Leader
     /\ IF IsQuorum(recentActive[i] \cup {i})
          THEN /\ recentActive' = [recentActive EXCEPT ![i] = {}]
-              /\ UNCHANGED <<state, leaderRecent, votesGranted, nextIndex,
+              /\ UNCHANGED <<state, leaderRecent, votesGranted, votesRejected, nextIndex,
                              matchIndex, leadTransferee, roundVars>>
          ELSE /\ state' = [state EXCEPT ![i] = Follower]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
@@ -321,25 +330,34 @@ ElectionTimerElapsed(i) ==
     /\ TimerElapsed(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
-\* Leadership transfer: once j holds the leader's whole log (replication
-\* catches it up first), the leader tells j to campaign at once. Until the
-\* transfer ends the leader takes no new entries.
+\* Leadership transfer: the leader starts handing leadership to j. Until the
+\* transfer ends it takes no new entries, so that j can catch up.
 TransferLeadership(i, j) ==
     /\ TransferEnabled
     /\ state[i] = Leader
     /\ i /= j
     /\ leadTransferee[i] = Nil
-    /\ matchIndex[i][j] = LastIndex(i)
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = j]
-    /\ Send([mtype |-> TimeoutNowRequest, mterm |-> currentTerm[i],
-             msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
-                   matchIndex, leaderRecent, recentActive>>
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   matchIndex, leaderRecent, recentActive, messages>>
+    /\ UNCHANGED readVars
+
+\* Once the transferee holds the leader's whole log, the leader tells it to
+\* campaign at once. It may say so again, as acknowledgements keep coming.
+SendTimeoutNow(i) ==
+    /\ state[i] = Leader
+    /\ leadTransferee[i] /= Nil
+    /\ matchIndex[i][leadTransferee[i]] = LastIndex(i)
+    /\ Send([mtype |-> TimeoutNowRequest, mterm |-> currentTerm[i],
+             msource |-> i, mdest |-> leadTransferee[i]])
+    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
 \* A transfer that did not finish within an election timeout is abandoned,
@@ -349,7 +367,7 @@ AbortTransfer(i) ==
     /\ leadTransferee[i] /= Nil
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, messages>>
     /\ UNCHANGED readVars
 
@@ -364,7 +382,7 @@ ClientRequest(i, v) ==
     /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
                                                    value |-> v])]
     /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
@@ -382,24 +400,25 @@ AdvanceCommitIndex(i) ==
        IN /\ committable /= {}
           /\ commitIndex' = [commitIndex EXCEPT ![i] = MaxOf(committable)]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
-\* Send j the entry at nextIndex[i][j]. Every such message also probes
-\* where the logs match; when j is up to date, heartbeats keep it so.
+\* Send j its entries from nextIndex[i][j] on, in one message, as the
+\* implementation batches them; with none to send, the message probes
+\* where the logs match and carries the commit index.
 AppendEntries(i, j) ==
     /\ i /= j
     /\ state[i] = Leader
     /\ nextIndex[i][j] > snapshotIndex[i]
-    /\ nextIndex[i][j] <= LastIndex(i)
+    /\ nextIndex[i][j] <= LastIndex(i) + 1
     /\ LET prev == nextIndex[i][j] - 1
        IN Send([mtype |-> AppendEntriesRequest, mterm |-> currentTerm[i],
                 mprevLogIndex |-> prev, mprevLogTerm |-> TermAt(i, prev),
-                mentries |-> <<log[i][nextIndex[i][j]]>>,
+                mentries |-> SubSeq(log[i], nextIndex[i][j], LastIndex(i)),
                 mcommitIndex |-> commitIndex[i], msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -413,7 +432,7 @@ Heartbeat(i, j) ==
              mcommitIndex |-> Min(commitIndex[i], matchIndex[i][j]),
              mseq |-> readSeq[i], msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -429,7 +448,7 @@ SendSnapshot(i, j) ==
              mentries |-> SubSeq(log[i], 1, snapshotIndex[i]),
              msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -441,7 +460,7 @@ CompactLog(i, idx) ==
     /\ snapshotIndex' = [snapshotIndex EXCEPT ![i] = idx]
     /\ snapshotTerm' = [snapshotTerm EXCEPT ![i] = log[i][idx].term]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   votesGranted, nextIndex, matchIndex, leaderRecent,
+                   votesGranted, votesRejected, nextIndex, matchIndex, leaderRecent,
                    recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
@@ -478,49 +497,72 @@ HandlePreVoteRequest(i, j, m) ==
                  mterm |-> IF grant THEN m.mterm ELSE currentTerm[i],
                  mgranted |-> grant, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
+
+\* A rejection in the campaign's term counts towards losing: a (pre-)
+\* candidate that the servers yet to reject can no longer make a quorum
+\* goes back to follower in its term, and its timer runs again.
+Lost(i, j) == ~IsQuorum(Server \ (votesRejected[i] \cup {j}))
+
+CountRejection(i, j, rejected) ==
+    /\ state' = IF rejected /\ Lost(i, j) THEN [state EXCEPT ![i] = Follower] ELSE state
+    /\ votesRejected' =
+         IF ~rejected THEN votesRejected
+         ELSE IF Lost(i, j) THEN [votesRejected EXCEPT ![i] = {}]
+         ELSE [votesRejected EXCEPT ![i] = votesRejected[i] \cup {j}]
 
 \* Stale responses (a finished campaign, an older term) are dropped here.
 HandlePreVoteResponse(i, j, m) ==
     /\ m.mtype = PreVoteResponse
     /\ m.mgranted \/ m.mterm <= currentTerm[i]
-    /\ votesGranted' =
-         IF state[i] = PreCandidate /\ m.mgranted /\ m.mterm = currentTerm[i] + 1
-           THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
-           ELSE votesGranted
+    /\ LET rejected == state[i] = PreCandidate /\ ~m.mgranted /\ m.mterm = currentTerm[i]
+       IN /\ votesGranted' =
+               IF state[i] = PreCandidate /\ m.mgranted /\ m.mterm = currentTerm[i] + 1
+                 THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
+                 ELSE IF rejected /\ Lost(i, j)
+                   THEN [votesGranted EXCEPT ![i] = {}]
+                   ELSE votesGranted
+          /\ CountRejection(i, j, rejected)
     /\ Discard(m)
-    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+    /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
 \* At most one vote per term (votedFor is durable), and only for an
-\* up-to-date log.
+\* up-to-date log. Within its lease a server votes for no one new, whatever
+\* the term, except in a transfer: the lease of the leader it heard from
+\* counts on that promise.
 HandleRequestVoteRequest(i, j, m) ==
     /\ m.mtype = RequestVoteRequest
     /\ m.mterm <= currentTerm[i] \/ (InLease(i) /\ ~m.mtransfer)
     /\ LET grant == /\ m.mterm = currentTerm[i]
                     /\ LogUpToDate(i, m)
-                    /\ votedFor[i] \in {Nil, j}
+                    /\ \/ votedFor[i] = j
+                       \/ votedFor[i] = Nil /\ (~InLease(i) \/ m.mtransfer)
        IN /\ votedFor' = IF grant THEN [votedFor EXCEPT ![i] = j] ELSE votedFor
           /\ Reply([mtype |-> RequestVoteResponse, mterm |-> currentTerm[i],
                     mgranted |-> grant, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, state, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
 HandleRequestVoteResponse(i, j, m) ==
     /\ m.mtype = RequestVoteResponse
     /\ m.mterm <= currentTerm[i]
-    /\ votesGranted' =
-         IF state[i] = Candidate /\ m.mgranted /\ m.mterm = currentTerm[i]
-           THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
-           ELSE votesGranted
+    /\ LET rejected == state[i] = Candidate /\ ~m.mgranted /\ m.mterm = currentTerm[i]
+       IN /\ votesGranted' =
+               IF state[i] = Candidate /\ m.mgranted /\ m.mterm = currentTerm[i]
+                 THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
+                 ELSE IF rejected /\ Lost(i, j)
+                   THEN [votesGranted EXCEPT ![i] = {}]
+                   ELSE votesGranted
+          /\ CountRejection(i, j, rejected)
     /\ Discard(m)
-    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
+    /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
@@ -534,6 +576,7 @@ AppendEntriesReply(i, j, success, idx) ==
 Follow(i) ==
     /\ state' = [state EXCEPT ![i] = Follower]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
+    /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
     /\ heardAt' = [heardAt EXCEPT ![i] = now]
 
@@ -569,7 +612,7 @@ HandleAppendEntriesRequest(i, j, m) ==
     /\ m.mterm <= currentTerm[i]
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
-              /\ UNCHANGED <<state, log, commitIndex, votesGranted,
+              /\ UNCHANGED <<state, log, commitIndex, votesGranted, votesRejected,
                              leaderRecent, heardAt>>
          ELSE AcceptAppendEntries(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, snapshotIndex, snapshotTerm,
@@ -593,7 +636,7 @@ HandleAppendEntriesResponse(i, j, m) ==
          ELSE UNCHANGED <<nextIndex, matchIndex, recentActive>>
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, leaderRecent,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leaderRecent,
                    leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -601,10 +644,10 @@ HandleHeartbeatRequest(i, j, m) ==
     /\ m.mtype = HeartbeatRequest
     /\ m.mterm <= currentTerm[i]
     /\ IF m.mterm < currentTerm[i]
-         THEN UNCHANGED <<state, commitIndex, votesGranted, leaderRecent, heardAt>>
+         THEN UNCHANGED <<state, commitIndex, votesGranted, votesRejected, leaderRecent, heardAt>>
          ELSE /\ Follow(i)
               /\ commitIndex' = [commitIndex EXCEPT ![i] =
-                                   Max(commitIndex[i], m.mcommitIndex)]
+                                   Max(commitIndex[i], Min(m.mcommitIndex, LastIndex(i)))]
     /\ Reply([mtype |-> HeartbeatResponse, mterm |-> currentTerm[i],
               mseq |-> m.mseq, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm,
@@ -627,7 +670,7 @@ HandleHeartbeatResponse(i, j, m) ==
            ELSE readAcks
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, leadTransferee, now,
                    heardAt, readSeq, roundStart, pendingRead, followerRead,
                    lastRead>>
@@ -659,7 +702,7 @@ HandleInstallSnapshotRequest(i, j, m) ==
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
               /\ UNCHANGED <<state, log, commitIndex, snapshotIndex,
-                             snapshotTerm, votesGranted, leaderRecent, heardAt>>
+                             snapshotTerm, votesGranted, votesRejected, leaderRecent, heardAt>>
          ELSE AcceptSnapshot(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive,
                    leadTransferee, now, roundVars, followerRead, lastRead>>
@@ -675,7 +718,7 @@ HandleTimeoutNowRequest(i, j, m) ==
               /\ messages' = (messages (-) SetToBag({m}))
                                 (+) SetToBag(CampaignRequests(i, TRUE))
          ELSE /\ Discard(m)
-              /\ UNCHANGED <<currentTerm, state, votedFor, votesGranted,
+              /\ UNCHANGED <<currentTerm, state, votedFor, votesGranted, votesRejected,
                              leaderRecent>>
     /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
                    matchIndex, recentActive, leadTransferee>>
@@ -686,7 +729,7 @@ HandleTimeoutNowRequest(i, j, m) ==
 
 \* The variables of Raft proper, which reads leave alone.
 raftVars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-              snapshotTerm, votesGranted, nextIndex, matchIndex, leaderRecent,
+              snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex, leaderRecent,
               recentActive, leadTransferee, messages>>
 
 \* Real time passes. Servers' clocks are not variables: a server measures
@@ -744,7 +787,7 @@ ServeReadIndex(i) ==
               /\ UNCHANGED lastRead
     /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    readSeq, roundStart, readAcks, followerRead>>
 
@@ -760,7 +803,7 @@ ForwardReadIndex(i, j) ==
     /\ Send([mtype |-> ReadIndexRequest, mterm |-> currentTerm[i],
              msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    roundVars, lastRead>>
 
@@ -818,7 +861,7 @@ HandleReadIndexRequest(i, j, m) ==
                         msource |-> i, mdest |-> j], m)
               /\ UNCHANGED roundVars
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    followerRead, lastRead>>
 
@@ -833,7 +876,7 @@ HandleReadIndexResponse(i, j, m) ==
            ELSE [followerRead EXCEPT ![i] = NoFollowerRead]
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    roundVars, lastRead>>
 
@@ -843,14 +886,14 @@ HandleReadIndexResponse(i, j, m) ==
 DropMessage(m) ==
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
 DuplicateMessage(m) ==
     /\ Send(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -888,6 +931,7 @@ Next ==
     \/ \E i, j \in Server : SendSnapshot(i, j)
     \/ \E i \in Server, idx \in 1..MaxLogLen : CompactLog(i, idx)
     \/ \E i, j \in Server : TransferLeadership(i, j)
+    \/ \E i \in Server : SendTimeoutNow(i)
     \/ \E i \in Server : AbortTransfer(i)
     \/ Tick
     \/ \E i \in Server : ReadIndex(i)

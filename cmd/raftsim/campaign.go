@@ -28,6 +28,8 @@ type outcome struct {
 	reads      map[string]int
 	// membership counts membership changes and transfers by outcome.
 	membership map[string]int
+	// validated reports whether the run's whole trace followed the spec.
+	validated bool
 	// eventsRun and eventsShrunk count the events of the schedule that ran
 	// and of the schedule the artifacts replay.
 	eventsRun, eventsShrunk int
@@ -43,7 +45,7 @@ type outcome struct {
 // config is the harness configuration of one seed of the campaign.
 func (o options) config(seed uint64) harness.Config {
 	return harness.Config{Seed: seed, Nodes: o.nodes, Duration: o.duration, Faults: o.faults,
-		Reads: o.reads, DriftMax: o.drift, LeaseDriftBound: o.leaseBound}
+		Reads: o.reads, DriftMax: o.drift, LeaseDriftBound: o.leaseBound, SkipValidation: !o.validate}
 }
 
 // campaign runs the seeds of opts's shard, reports each in seed order and
@@ -113,6 +115,7 @@ func (sim simulator) runSeed(opts options, seed uint64) (out outcome) {
 	out = outcome{
 		seed: seed, failed: res.Failed(), violations: res.Violations, ops: res.Ops,
 		virtual: res.Virtual, faults: res.Faults, reads: res.Reads, eventsRun: len(res.Schedule.Events),
+		validated: res.Validated,
 	}
 	out.membership = res.Membership
 	if out.failed {

@@ -55,6 +55,8 @@ type options struct {
 	reads      []kv.ReadMode
 	drift      float64
 	leaseBound float64
+	// validate validates every run's trace against the spec.
+	validate bool
 }
 
 // shard is a slice of the seed range: index counts from 1 to of.
@@ -82,6 +84,7 @@ func flagSet(opts *options, stderr io.Writer) (fs *flag.FlagSet, faults, shardTe
 	fs.StringVar(&opts.replay, "replay", "", "replay this schedule.json `file` with -seed, -nodes and -time")
 	fs.BoolVar(&opts.keep, "keep", false, "write the artifacts of passing seeds too")
 	fs.BoolVar(&opts.json, "json", false, "print the summary as JSON instead of a table")
+	fs.BoolVar(&opts.validate, "validate", true, "validate every run's trace against the spec (spec/); a trace that does not follow it fails the seed")
 	fs.IntVar(&opts.shrink, "shrink", shrinkDefault, "budget in runs for shrinking a failing schedule; 0 disables")
 	fs.Float64Var(&opts.drift, "drift", driftDefault, "largest clock-rate drift injected, e.g. 0.05 for clocks within 5% of real speed")
 	fs.Float64Var(&opts.leaseBound, "lease-drift-bound", raft.DefaultLeaseDriftBound, "clock drift the leaders assume for lease reads; lease reads are linearizable only when -drift is within it")

@@ -146,3 +146,16 @@ func TestFlagsReachTheHarness(t *testing.T) {
 		assert.Nil(t, c.Trace, "no trace unless a seed fails or -keep")
 	}
 }
+
+func TestTracesAreValidatedUnlessTurnedOff(t *testing.T) {
+	f := newFake()
+	require.Equal(t, exitOK, f.invoke(t, "-seeds", "2").code)
+	for _, c := range f.configs {
+		assert.False(t, c.SkipValidation, "validation is on by default")
+	}
+	f = newFake()
+	require.Equal(t, exitOK, f.invoke(t, "-seeds", "2", "-validate=false").code)
+	for _, c := range f.configs {
+		assert.True(t, c.SkipValidation, "-validate=false turns it off")
+	}
+}

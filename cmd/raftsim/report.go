@@ -21,15 +21,17 @@ const (
 // tally adds up the outcomes of a campaign.
 type tally struct {
 	seeds, passed, failed int
-	ops                   int
-	virtual               time.Duration
-	violations            int
-	faultsByKind          map[string]int
-	readsByMode           map[string]int
-	membership            map[string]int
-	violationsByKind      map[string]int
-	failures              []outcome
-	artifactErrors        int
+	// validated counts the runs whose whole trace followed the spec.
+	validated        int
+	ops              int
+	virtual          time.Duration
+	violations       int
+	faultsByKind     map[string]int
+	readsByMode      map[string]int
+	membership       map[string]int
+	violationsByKind map[string]int
+	failures         []outcome
+	artifactErrors   int
 }
 
 // add counts one outcome.
@@ -42,6 +44,9 @@ func (t *tally) add(out outcome) {
 		t.passed++
 	}
 	t.ops += out.ops
+	if out.validated {
+		t.validated++
+	}
 	t.virtual += out.virtual
 	for kind, n := range out.faults {
 		t.faultsByKind[kind] += n

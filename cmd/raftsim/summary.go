@@ -22,6 +22,7 @@ func writeTable(w io.Writer, opts options, t tally, wall time.Duration) {
 	row("seeds", "%d (%s)", t.seeds, describeRange(opts))
 	row("passed", "%d", t.passed)
 	row("failed", "%d%s", t.failed, failedSeeds(t.failures))
+	row("traces validated", "%d", t.validated)
 	row("ops", "%d", t.ops)
 	row("virtual time", "%.1f s", t.virtual.Seconds())
 	row("wall time", "%.2f s", wall.Seconds())
@@ -89,6 +90,7 @@ type jsonSummary struct {
 	Seeds            int            `json:"seeds"`
 	Passed           int            `json:"passed"`
 	Failed           int            `json:"failed"`
+	TracesValidated  int            `json:"traces_validated"`
 	Ops              int            `json:"ops"`
 	Violations       int            `json:"violations"`
 	ViolationsByKind map[string]int `json:"violations_by_kind"`
@@ -132,7 +134,7 @@ func writeJSON(w io.Writer, opts options, t tally, wall time.Duration) error {
 	s := jsonSummary{
 		FirstSeed: opts.seed, SeedRange: opts.seeds, Shard: opts.shard.String(), Nodes: opts.nodes,
 		VirtualPerRun: opts.duration.String(), FaultsEnabled: opts.faults,
-		Seeds: t.seeds, Passed: t.passed, Failed: t.failed, Ops: t.ops,
+		Seeds: t.seeds, Passed: t.passed, Failed: t.failed, TracesValidated: t.validated, Ops: t.ops,
 		Violations: t.violations, ViolationsByKind: t.violationsByKind, FaultsByKind: t.faultsByKind,
 		ReadsByMode: t.readsByMode, Reads: readNames(opts.reads), Drift: opts.drift, LeaseDriftBound: opts.leaseBound,
 		VirtualSeconds: t.virtual.Seconds(), WallSeconds: wall.Seconds(), SpeedXRealTime: speed(t.virtual, wall),
