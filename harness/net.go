@@ -16,9 +16,23 @@ type network struct {
 	loss      []float64
 	duplicate []float64
 	jitter    []time.Duration
+	// stalled counts the delays in force on each link, and held keeps,
+	// in order, what was sent on a stalled link until the link flows.
+	stalled map[[2]uint64]int
+	held    map[[2]uint64][]raft.Message
 
 	sent, dropped, duplicated int
 }
+
+// duplicateDelayMax bounds how much later than its original a duplicate
+// arrives. A retransmitted packet may sit in a congested queue for
+// seconds, and arrive after everything its sender said since: a response
+// from an earlier leadership round, long after a newer leader took over.
+const duplicateDelayMax = 3 * time.Second
+
+// heldMax bounds the messages a stalled link holds, as a send buffer
+// does: past it, messages are dropped.
+const heldMax = 1024
 
 func maxOf[T float64 | time.Duration](xs []T) T {
 	var m T
@@ -68,11 +82,39 @@ func (s *sim) send(m raft.Message) {
 		s.net.dropped++
 		return
 	}
+	link := [2]uint64{m.From, m.To}
+	if s.net.stalled[link] > 0 {
+		if len(s.net.held[link]) >= heldMax {
+			s.net.dropped++
+			return
+		}
+		s.net.held[link] = append(s.net.held[link], m)
+		return
+	}
 	s.after(s.latency(), func() { s.deliver(m) })
 	if p := maxOf(s.net.duplicate); p > 0 && s.netRand.Float64() < p {
 		s.net.duplicated++
-		s.after(s.latency(), func() { s.deliver(m) })
+		late := time.Duration(s.netRand.Int64N(int64(duplicateDelayMax)))
+		s.after(s.latency()+late, func() { s.deliver(m) })
 	}
+}
+
+// flush delivers, in the order sent, what a link held while it was
+// stalled, as a connection that stalled sends its backlog when it flows
+// again. A link cut by then drops it all.
+func (s *sim) flush(link [2]uint64) {
+	msgs := s.net.held[link]
+	delete(s.net.held, link)
+	if len(msgs) == 0 {
+		return
+	}
+	// The backlog goes out before anything sent from now on, which takes
+	// at least latencyMin.
+	s.after(latencyMin, func() {
+		for _, m := range msgs {
+			s.deliver(m)
+		}
+	})
 }
 
 func (s *sim) deliver(m raft.Message) {
@@ -124,6 +166,20 @@ func (s *sim) startFault(e Event) func() {
 		return func() {
 			for _, l := range e.Links {
 				s.net.cut[l]--
+			}
+		}
+	case FaultDelay:
+		if s.net.stalled == nil {
+			s.net.stalled, s.net.held = map[[2]uint64]int{}, map[[2]uint64][]raft.Message{}
+		}
+		for _, l := range e.Links {
+			s.net.stalled[l]++
+		}
+		return func() {
+			for _, l := range e.Links {
+				if s.net.stalled[l]--; s.net.stalled[l] == 0 {
+					s.flush(l)
+				}
 			}
 		}
 	case FaultLoss:

@@ -52,3 +52,27 @@ func TestPlantedReadIndexBeforeCommitInTermIsFound(t *testing.T) {
 	}
 	findPlantedReadBug(t, cfg, &plant.Bugs{ReadIndexBeforeCommitInTerm: true}, plantedReadSeedsMax)
 }
+
+// plantedAckByContextSeedsMax bounds the seeds searched for the read
+// rounds confirmed by the client's context. That bug needs a rarer
+// coincidence than the others: a late copy of an acknowledgement from
+// before the leader was cut off, carrying a request ID that equals, by
+// chance, the ID of a read the deposed leader takes after the new leader
+// completed a write. About one seed in 200 of this campaign finds it.
+const plantedAckByContextSeedsMax = 600
+
+// A leader that matches acknowledgements by the request ID its heartbeats
+// echo, rather than by its own sequence number, counts a late duplicate of
+// an acknowledgement from an earlier round as confirming a later one with
+// the same ID. Duplicates delayed by seconds, then a stall that cuts the
+// leader off while the others elect a new leader, let such a copy confirm
+// a read the deposed leader serves below a completed write. Request IDs
+// are counters per node, so reads forwarded from followers and the
+// leader's own reads share IDs.
+func TestPlantedAckReadByClientContextIsFound(t *testing.T) {
+	cfg := func(seed uint64) Config {
+		return Config{Seed: seed, Nodes: 3, Reads: []kv.ReadMode{kv.ReadIndex, kv.ReadFollower},
+			Faults: []string{FaultDuplicate, FaultDelay}, SkipValidation: true}
+	}
+	findPlantedReadBug(t, cfg, &plant.Bugs{AckReadByClientContext: true}, plantedAckByContextSeedsMax)
+}

@@ -23,11 +23,17 @@ const (
 	FaultPause = "pause"
 	// FaultLoss drops each message with probability Rate for Duration.
 	FaultLoss = "loss"
-	// FaultDuplicate delivers each message twice with probability Rate.
+	// FaultDuplicate delivers each message twice with probability Rate;
+	// the copy may arrive seconds later (duplicateDelayMax).
 	FaultDuplicate = "duplicate"
 	// FaultReorder adds up to Jitter of random latency to each message,
 	// so later messages overtake earlier ones.
 	FaultReorder = "reorder"
+	// FaultDelay stalls the links of its Shape for Duration: what is sent
+	// on them is held and delivered in order when the delay ends (a
+	// connection that stalls, then flushes its backlog), unless the link is
+	// cut by then.
+	FaultDelay = "delay"
 	// FaultTransfer asks the leader of the moment to hand leadership to
 	// Nodes[0] (or, if that is the leader, to the next node).
 	FaultTransfer = "transfer"
@@ -40,7 +46,7 @@ const (
 )
 
 // FaultKinds lists every kind the simulator implements, in a fixed order.
-var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift, FaultTransfer, FaultMembership}
+var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift, FaultTransfer, FaultMembership, FaultDelay}
 
 // Partition shapes.
 const (
@@ -98,7 +104,7 @@ func (e Event) String() string {
 		s += " @" + e.Target
 	}
 	switch e.Kind {
-	case FaultPartition:
+	case FaultPartition, FaultDelay:
 		s += fmt.Sprintf(" %s %v", e.Shape, e.Links)
 	case FaultCrash, FaultPause:
 		s += fmt.Sprintf(" %v", e.Nodes)
@@ -259,7 +265,7 @@ func generate(c chooser, o GenOptions) Schedule {
 		e := Event{Kind: o.Kinds[c.intn("kind", len(o.Kinds))]}
 		e.At = time.Duration(c.intn("at", slots)) * slot
 		e.Duration = time.Duration(1+c.intn("duration", max(1, slots/4))) * slot
-		if e.Kind == FaultDrift || e.Kind == FaultReorder {
+		if e.Kind == FaultDrift || e.Kind == FaultReorder || e.Kind == FaultDuplicate {
 			// Clocks drift, and networks stay congested, for long
 			// stretches, not in blips.
 			e.Duration = time.Duration(slots/4+c.intn("drift-duration", max(1, slots-slots/4))) * slot
@@ -271,7 +277,10 @@ func generate(c chooser, o GenOptions) Schedule {
 		}
 		s.Events = append(s.Events, e)
 		if cutsLeader(e) && slices.Contains(o.Kinds, FaultPartition) {
-			s.Events = append(s.Events, cutLeaderDuring(c, e, o.Span))
+			s.Events = append(s.Events, cutLeaderDuring(c, e, o.Span, FaultPartition))
+		}
+		if e.Kind == FaultDuplicate && slices.Contains(o.Kinds, FaultDelay) {
+			s.Events = append(s.Events, stallLeaderDuring(c, e, o.Span))
 		}
 	}
 	slices.SortStableFunc(s.Events, func(a, b Event) int { return int(a.At - b.At) })
@@ -293,15 +302,21 @@ func generate(c chooser, o GenOptions) Schedule {
 //     does not know it, and a read's heartbeat round may overtake the new
 //     leader's first entry. A read index taken before that entry commits is
 //     stale.
+//
+// Likewise a duplicate is followed by a delay that stalls the leader's
+// links (when delay is among the kinds): a congested network both
+// retransmits and stalls. The others elect a new leader while the old one
+// hears only late copies of what its followers said in its term, which must
+// not confirm anything it asks after they were sent.
 func cutsLeader(e Event) bool {
 	return e.Kind == FaultDrift && e.Target == TargetLeader || e.Kind == FaultReorder
 }
 
-// cutLeaderDuring returns a partition that isolates the leader a while
-// after e starts.
-func cutLeaderDuring(c chooser, e Event, span time.Duration) Event {
+// cutLeaderDuring returns a partition (kind FaultPartition) or a stall
+// (FaultDelay) that isolates the leader a while after e starts.
+func cutLeaderDuring(c chooser, e Event, span time.Duration, kind string) Event {
 	const slot = 100 * time.Millisecond
-	cut := Event{Kind: FaultPartition, Shape: ShapeIsolate, Target: TargetLeader}
+	cut := Event{Kind: kind, Shape: ShapeIsolate, Target: TargetLeader}
 	cut.At = e.At + time.Duration(c.intn("cut-at", max(1, int(e.Duration/slot)/2)))*slot
 	cut.Duration = time.Duration(10+c.intn("cut-duration", 30)) * slot
 	cut.At = min(cut.At, span)
@@ -309,10 +324,24 @@ func cutLeaderDuring(c chooser, e Event, span time.Duration) Event {
 	return cut
 }
 
+// stallLeaderDuring returns a delay that stalls the leader's links once
+// e has duplicated messages for a while, so that late copies are on their
+// way, for longer than an election takes.
+func stallLeaderDuring(c chooser, e Event, span time.Duration) Event {
+	const slot = 100 * time.Millisecond
+	stall := Event{Kind: FaultDelay, Shape: ShapeIsolate, Target: TargetLeader}
+	half := int(e.Duration/slot) / 2
+	stall.At = e.At + time.Duration(half+c.intn("stall-at", max(1, half)))*slot
+	stall.Duration = time.Duration(20+c.intn("stall-duration", 30)) * slot
+	stall.At = min(stall.At, span)
+	stall.Duration = min(stall.Duration, span-stall.At)
+	return stall
+}
+
 func fillEvent(c chooser, e *Event, o GenOptions) {
 	pick := func(what string) uint64 { return uint64(1 + c.intn(what, o.Nodes)) }
 	switch e.Kind {
-	case FaultPartition:
+	case FaultPartition, FaultDelay:
 		e.Shape = Shapes[c.intn("shape", len(Shapes))]
 		e.Links = partitionLinks(c, e.Shape, o.Nodes)
 	case FaultCrash, FaultPause:
@@ -348,7 +377,7 @@ func targetable(e Event) bool {
 	switch e.Kind {
 	case FaultCrash, FaultPause, FaultDrift:
 		return true
-	case FaultPartition:
+	case FaultPartition, FaultDelay:
 		return true
 	}
 	return false
@@ -375,7 +404,7 @@ func (e Event) aimAt(id uint64, n int) Event {
 				e.Rates[i], e.Rates[slowest] = e.Rates[slowest], e.Rates[i]
 			}
 		}
-	case FaultPartition:
+	case FaultPartition, FaultDelay:
 		// A partition aimed at the leader cuts it off: alone, or deaf.
 		if e.Shape != ShapeOneWay {
 			e.Shape = ShapeIsolate
