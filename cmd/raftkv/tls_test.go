@@ -3,16 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,66 +15,40 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/raftcheck/raftcheck/internal/certs"
 	"github.com/raftcheck/raftcheck/kv"
 	"github.com/raftcheck/raftcheck/kv/client"
 	"github.com/raftcheck/raftcheck/transport"
 )
 
-// testCA is a certificate authority made for one test.
+// testCA is a certificate authority made for one test, with its
+// certificate written to path.
 type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	path string // its certificate as PEM
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
+	*certs.CA
+	path string
 }
 
 func newTestCA(t *testing.T, dir, name string) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := certs.NewCA(name, time.Hour)
 	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	path, err := ca.WriteCA(dir, name+"-ca")
 	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	path := filepath.Join(dir, name+"-ca.pem")
-	writePEM(t, path, "CERTIFICATE", der)
-	return &testCA{cert: cert, key: key, path: path}
+	return &testCA{CA: ca, path: path}
 }
 
 // issue writes a certificate for 127.0.0.1 that names node id (none if 0)
 // and its key, and returns the TLS flags that use them with trustedCA.
 func (ca *testCA) issue(t *testing.T, dir, name string, id uint64, serial int64, trustedCA string) []string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
+	leaf := certs.Leaf{Name: name, Serial: serial, IPs: []net.IP{net.ParseIP("127.0.0.1")}}
 	if id != 0 {
-		u, err := url.Parse(transport.NodeURI(id))
-		require.NoError(t, err)
-		tmpl.URIs = []*url.URL{u}
+		leaf.URIs = []string{transport.NodeURI(id)}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	c, err := ca.Issue(leaf)
 	require.NoError(t, err)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	certPath, keyPath, err := c.Write(dir, name)
 	require.NoError(t, err)
-	certPath, keyPath := filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-	writePEM(t, certPath, "CERTIFICATE", der)
-	writePEM(t, keyPath, "PRIVATE KEY", keyDER)
 	return []string{"-tls-cert", certPath, "-tls-key", keyPath, "-tls-ca", trustedCA}
 }
 
