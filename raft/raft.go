@@ -88,6 +88,8 @@ type core struct {
 	leadTransferee uint64
 	// transferCampaign marks the campaign of a TimeoutNowRequest.
 	transferCampaign bool
+	// transferElapsed counts the ticks of the transfer under way.
+	transferElapsed int
 	// stickyUntil is the tick before which this node refuses to vote for
 	// anyone but through a transfer: ElectionTicks after it last heard from
 	// a leader. A leader's lease counts on that promise, so it is kept in

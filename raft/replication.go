@@ -18,10 +18,15 @@ func (r *core) tickLeader() {
 	r.heartbeatElapsed++
 	r.electionElapsed++
 	r.tickSnapshots()
+	if r.leadTransferee != None {
+		r.transferElapsed++
+		if r.transferElapsed >= r.cfg.ElectionTicks {
+			r.abortTransfer()
+		}
+	}
 	if r.electionElapsed >= r.cfg.ElectionTicks {
 		r.electionElapsed = 0
 		r.pruneSentTicks()
-		r.abortTransfer()
 		if r.cfg.CheckQuorum {
 			r.CheckQuorum()
 			if r.role != Leader {

@@ -32,8 +32,11 @@ func (r *core) transferLeadership(to uint64) error {
 	}
 	r.leadTransferee = to
 	r.traceAction("TransferLeadership", nil)
-	// The transfer has an election timeout to finish, counted from now.
-	r.electionElapsed = 0
+	// The transfer has an election timeout to finish, counted from now on
+	// a clock of its own: restarting the CheckQuorum round instead would
+	// let a leader cut off from the rest keep leading for as long as it
+	// is asked to transfer.
+	r.transferElapsed = 0
 	if r.trk.progress[to].Match != r.log.lastIndex() {
 		// Send even with nothing new to send: what was in flight to the
 		// target may be lost, and only its answer tells.

@@ -101,3 +101,17 @@ func TestTransferTakesOneRoundTripWhenTheTargetIsCaughtUp(t *testing.T) {
 	t.Logf("transfer in 0 ticks, %d messages", delivered(nw)-before)
 	assert.Equal(t, 1, nw.Delivered[raft.TimeoutNowRequest])
 }
+
+// TestTransferDoesNotDelayCheckQuorum: a leader cut off from the rest
+// steps down within two election timeouts of its last contact even if it
+// is asked to transfer just before its CheckQuorum round ends.
+func TestTransferDoesNotDelayCheckQuorum(t *testing.T) {
+	nw := rafttest.New(t, 3, preVoteAndCheckQuorum)
+	nw.Elect(1)
+	nw.Isolate(1)
+	e := raft.DefaultElectionTicks
+	nw.Tick(1, e-1)
+	require.NoError(t, nw.Nodes[1].TransferLeadership(2))
+	nw.Tick(1, e+1)
+	assert.Equal(t, raft.Follower, nw.Nodes[1].Status().Role, "stepped down at tick %d", 2*e)
+}
