@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/raftcheck/raftcheck/linearizability"
@@ -210,8 +211,10 @@ func (s *sim) startNodeFault(e Event) func() {
 			s.pause(n, true)
 			undo = append(undo, func() { s.pause(n, false) })
 		case FaultDrift:
-			n.rate = e.Rates[i]
-			undo = append(undo, func() { n.rate = 1 })
+			d := &e.Rates[i]
+			n.drifts = append(n.drifts, d)
+			n.rate = *d
+			undo = append(undo, func() { n.endDrift(d) })
 		case FaultTransfer:
 			s.transfer(id)
 		}
@@ -258,4 +261,14 @@ func (s *sim) transfer(id uint64) {
 		s.transferAsked(id)
 	}
 	s.process(n, nil)
+}
+
+// endDrift ends the drift whose rate is d; the latest drift still in force
+// sets the rate, or none does and the clock runs true again.
+func (n *simNode) endDrift(d *float64) {
+	n.drifts = slices.DeleteFunc(n.drifts, func(x *float64) bool { return x == d })
+	n.rate = 1
+	if k := len(n.drifts); k > 0 {
+		n.rate = *n.drifts[k-1]
+	}
 }

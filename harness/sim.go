@@ -190,6 +190,10 @@ type simNode struct {
 	paused bool
 	inbox  []raft.Message
 	rate   float64
+	// drifts are the rates of the drift faults in force, oldest first:
+	// the latest one sets rate, and when it ends the one before it does
+	// again, so overlapping drifts do not end each other early.
+	drifts []*float64
 	gen    int // incarnation: ticks of an earlier one are ignored
 	// missed counts the ticks a paused node did not take; it takes them
 	// all when it resumes, as a driver that reads a monotonic clock would,
