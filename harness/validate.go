@@ -71,9 +71,9 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 	if st.CurrentTerm > math.MaxUint32 || st.LastIndex > math.MaxUint32 {
 		return spec.TraceEvent{}, fmt.Errorf("%s of node %d: term %d or index %d does not fit the spec's numbers", ev.Name, ev.Node, st.CurrentTerm, st.LastIndex)
 	}
-	ids := [...]uint64{ev.Node, st.VotedFor, st.LeadTransferee, 0, 0}
+	ids := [...]uint64{ev.Node, st.VotedFor, st.LeadTransferee, st.Leader, 0, 0}
 	if ev.Msg != nil {
-		ids[3], ids[4] = ev.Msg.From, ev.Msg.To
+		ids[4], ids[5] = ev.Msg.From, ev.Msg.To
 	}
 	for _, id := range ids {
 		if id > uint64(tv.n) {
@@ -85,7 +85,7 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 		Node:   int(serverOf(ev.Node)),
 		Peer:   -1,
 		State: spec.Observed{
-			CurrentTerm: num(st.CurrentTerm), State: role, VotedFor: serverOf(st.VotedFor),
+			CurrentTerm: num(st.CurrentTerm), State: role, VotedFor: serverOf(st.VotedFor), Leader: serverOf(st.Leader),
 			CommitIndex: num(st.CommitIndex), LastIndex: num(st.LastIndex), LastTerm: num(st.LastTerm),
 			SnapshotIndex: num(st.SnapshotIndex), SnapshotTerm: num(st.SnapshotTerm),
 			LeadTransferee: serverOf(st.LeadTransferee), LeaderRecent: st.LeaderRecent,

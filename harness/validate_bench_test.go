@@ -26,14 +26,16 @@ func threadCPU(b *testing.B) time.Duration {
 // BenchmarkTraceValidation measures what validating a run's trace costs
 // against what simulating the run costs: it simulates default 5-node runs
 // under every fault but membership changes, recording the core's events,
-// then validates them. It reports the ratio of the thread CPU times
-// ("validation/sim"; the budget is 0.10) and the validation's cost per
-// event, and fails if a trace does not validate. Run with:
+// checks the history as Run does, then validates the events. It reports
+// the ratio of the thread CPU times to the simulation alone
+// ("validation/sim"; the budget is 0.10) and to the whole run with its
+// history check ("validation/run"), and the validation's cost per event;
+// it fails if a run fails or a trace does not validate. Run with:
 // go test ./harness -run '^$' -bench TraceValidation -benchtime 20x
 func BenchmarkTraceValidation(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	var simCPU, valCPU time.Duration
+	var simCPU, checkCPU, valCPU time.Duration
 	events := 0
 	for i := range b.N {
 		cfg := Config{Seed: uint64(i%20 + 1), Faults: noMembership, SkipValidation: true}
@@ -47,8 +49,11 @@ func BenchmarkTraceValidation(b *testing.B) {
 		start := threadCPU(b)
 		s.loop()
 		simCPU += threadCPU(b) - start
-		if len(s.violations) > 0 {
-			b.Fatalf("seed %d: %v", cfg.Seed, s.violations)
+		start = threadCPU(b)
+		res := s.result(Result{Seed: cfg.Seed}, true)
+		checkCPU += threadCPU(b) - start
+		if res.Failed() {
+			b.Fatalf("seed %d: %v", cfg.Seed, res.Violations)
 		}
 
 		start = threadCPU(b)
@@ -65,5 +70,6 @@ func BenchmarkTraceValidation(b *testing.B) {
 		events += len(evs)
 	}
 	b.ReportMetric(float64(valCPU)/float64(simCPU), "validation/sim")
+	b.ReportMetric(float64(valCPU)/float64(simCPU+checkCPU), "validation/run")
 	b.ReportMetric(float64(valCPU.Nanoseconds())/float64(events), "cpu-ns/event")
 }

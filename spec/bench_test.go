@@ -11,8 +11,8 @@ func BenchmarkCheck(b *testing.B) {
 		cfg      Config
 		distinct int
 	}{
-		{"MCRaft", DefaultConfig(), 2913324},
-		{"small", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2}, 250714},
+		{"MCRaft", DefaultConfig(), 7426705},
+		{"small", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLogLen: 1, MaxMessages: 2}, 516685},
 	}
 	for _, m := range models {
 		b.Run(m.name, func(b *testing.B) {

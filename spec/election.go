@@ -83,6 +83,7 @@ func (sp *Spec) InLease(s *State, i int) bool { return sp.Config.CheckQuorum && 
 func (sp *Spec) Restart(s *State, i int, t *State) bool {
 	*t = *s
 	t.State[i] = Follower
+	t.Leader[i] = Nil
 	sp.ResetLeaderState(t, i)
 	t.LeaderRecent[i] = sp.Config.CheckQuorum
 	t.HeardAt[i] = s.Now
@@ -129,6 +130,7 @@ func (sp *Spec) Campaign(s *State, i int, t *State) {
 	t.CurrentTerm[i] = s.CurrentTerm[i] + 1
 	t.State[i] = Candidate
 	t.VotedFor[i] = int8(i)
+	t.Leader[i] = Nil
 	t.VotesGranted[i] = Set(0).With(i)
 	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = false
@@ -153,6 +155,7 @@ func (sp *Spec) Timeout(s *State, i int, t *State) bool {
 	}
 	*t = *s
 	t.State[i] = PreCandidate
+	t.Leader[i] = Nil
 	t.VotesGranted[i] = Set(0).With(i)
 	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = false
@@ -179,6 +182,7 @@ func (sp *Spec) BecomeLeader(s *State, i int, t *State) bool {
 	}
 	*t = *s
 	t.State[i] = Leader
+	t.Leader[i] = int8(i)
 	t.Log[i] = s.Log[i].Append(Entry{Term: s.CurrentTerm[i]})
 	for j := range sp.n() {
 		t.NextIndex[i][j] = Num(s.LastIndex(i) + 1)
@@ -208,6 +212,7 @@ func (sp *Spec) CheckQuorum(s *State, i int, t *State) bool {
 		t.RecentActive[i] = 0
 	} else {
 		t.State[i] = Follower
+		t.Leader[i] = Nil
 		t.LeaderRecent[i] = false
 		sp.ResetLeaderState(t, i)
 	}
@@ -240,8 +245,18 @@ func (sp *Spec) UpdateTerm(s *State, i, j int, m Message, t *State) bool {
 	t.State[i] = Follower
 	t.VotedFor[i] = Nil
 	sp.ResetLeaderState(t, i)
+	t.Leader[i] = Nil
+	if fromLeader(m.Type) {
+		t.Leader[i] = int8(j)
+	}
 	t.LeaderRecent[i] = false
 	return true
+}
+
+// fromLeader is FromLeader(type): only a leader sends messages of these
+// types, so their sender is the leader of their term.
+func fromLeader(t MsgType) bool {
+	return t == AppendEntriesRequest || t == HeartbeatRequest || t == InstallSnapshotRequest
 }
 
 // HandlePreVoteRequest is HandlePreVoteRequest(i, j, m). A rejection
@@ -285,21 +300,23 @@ func (sp *Spec) countRejection(t *State, i, j int) {
 	t.VotesRejected[i] = t.VotesRejected[i].With(j)
 	if !sp.IsQuorum(sp.Configuration().Voters &^ t.VotesRejected[i]) {
 		t.State[i] = Follower
+		t.Leader[i] = Nil
 		t.VotesGranted[i] = 0
 		t.VotesRejected[i] = 0
 	}
 }
 
 // HandleRequestVoteRequest is HandleRequestVoteRequest(i, j, m): at most
-// one vote per term, and only for an up-to-date log. Within its lease a
-// server votes for no one new, whatever the term, except in a transfer:
-// the lease of the leader it heard from counts on that promise.
+// one vote per term, and only for an up-to-date log; none to a new
+// candidate in a term whose leader i knows. Within its lease a server
+// votes for no one new, whatever the term, except in a transfer: the lease
+// of the leader it heard from counts on that promise.
 func (sp *Spec) HandleRequestVoteRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != RequestVoteRequest || !(m.Term <= s.CurrentTerm[i] || (sp.InLease(s, i) && !m.Transfer)) {
 		return false
 	}
 	grant := m.Term == s.CurrentTerm[i] && s.LogUpToDate(i, m) &&
-		(s.VotedFor[i] == int8(j) || (s.VotedFor[i] == Nil && (!sp.InLease(s, i) || m.Transfer)))
+		(s.VotedFor[i] == int8(j) || (s.VotedFor[i] == Nil && s.Leader[i] == Nil && (!sp.InLease(s, i) || m.Transfer)))
 	*t = *s
 	if grant {
 		t.VotedFor[i] = int8(j)

@@ -162,11 +162,15 @@ func (e *encoder) encode(s *State, b []byte) []byte {
 		if s.LeadTransferee[old] != Nil {
 			lt = rename[s.LeadTransferee[old]]
 		}
+		ld := byte(0xFF)
+		if s.Leader[old] != Nil {
+			ld = rename[s.Leader[old]]
+		}
 		from := byte(0)
 		if f := s.PendingRead[old].From; f != 0 {
 			from = rename[f-1] + 1
 		}
-		b = append(b, v, mapSet(s.VotesGranted[old]), mapSet(s.VotesRejected[old]), mapSet(s.RecentActive[old]), lt, mapSet(s.ReadAcks[old]), from)
+		b = append(b, v, ld, mapSet(s.VotesGranted[old]), mapSet(s.VotesRejected[old]), mapSet(s.RecentActive[old]), lt, mapSet(s.ReadAcks[old]), from)
 		for _, peer := range e.order {
 			b = append(b, byte(s.NextIndex[old][peer]), byte(s.MatchIndex[old][peer]))
 		}

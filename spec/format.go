@@ -96,6 +96,7 @@ func (s *State) Variables(n int) [][2]string {
 		{"currentTerm", perServer(func(i int) string { return fmt.Sprint(s.CurrentTerm[i]) })},
 		{"state", perServer(func(i int) string { return s.State[i].String() })},
 		{"votedFor", perServer(func(i int) string { return serverOrNil(s.VotedFor[i]) })},
+		{"leader", perServer(func(i int) string { return serverOrNil(s.Leader[i]) })},
 		{"log", perServer(func(i int) string { return s.Log[i].String() })},
 		{"commitIndex", perServer(func(i int) string { return fmt.Sprint(s.CommitIndex[i]) })},
 		{"snapshotIndex", perServer(func(i int) string { return fmt.Sprint(s.SnapshotIndex[i]) })},

@@ -112,10 +112,11 @@ func appendEntriesReply(s *State, i, j int, success bool, idx int) Message {
 		MatchIndex: Num(idx), Source: uint8(i), Dest: uint8(j)}
 }
 
-// follow is Follow(i): i heard from the leader of its term; a campaign of
-// its own is over.
-func (sp *Spec) follow(t *State, i int) {
+// follow is Follow(i, j): i heard from j, the leader of its term; a
+// campaign of its own is over.
+func (sp *Spec) follow(t *State, i, j int) {
 	t.State[i] = Follower
+	t.Leader[i] = int8(j)
 	t.VotesGranted[i] = 0
 	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = sp.Config.CheckQuorum
@@ -143,7 +144,7 @@ func (sp *Spec) HandleAppendEntriesRequest(s *State, i, j int, m Message, t *Sta
 func (sp *Spec) AcceptAppendEntries(t, s *State, i, j int, m Message) {
 	prev := int(m.PrevLogIndex)
 	lastNew := prev + m.Entries.Len()
-	sp.follow(t, i)
+	sp.follow(t, i, j)
 	switch {
 	case prev < int(s.CommitIndex[i]):
 		// Below the commit index the logs match; the entries there may be
@@ -191,7 +192,7 @@ func (sp *Spec) HandleHeartbeatRequest(s *State, i, j int, m Message, t *State) 
 	}
 	*t = *s
 	if m.Term == s.CurrentTerm[i] {
-		sp.follow(t, i)
+		sp.follow(t, i, j)
 		t.CommitIndex[i] = max(s.CommitIndex[i], min(m.CommitIndex, Num(s.LastIndex(i))))
 	}
 	t.reply(Message{Type: HeartbeatResponse, Term: s.CurrentTerm[i], Seq: m.Seq,
@@ -237,7 +238,7 @@ func (sp *Spec) HandleInstallSnapshotRequest(s *State, i, j int, m Message, t *S
 // advances the commit index; any other replaces the log.
 func (sp *Spec) AcceptSnapshot(t, s *State, i, j int, m Message) {
 	idx := int(m.SnapshotIndex)
-	sp.follow(t, i)
+	sp.follow(t, i, j)
 	switch {
 	case idx <= int(s.CommitIndex[i]):
 		t.reply(appendEntriesReply(s, i, j, true, int(s.CommitIndex[i])), m)

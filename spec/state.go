@@ -257,6 +257,7 @@ type State struct {
 	CurrentTerm    [MaxServers]Num             `tla:"currentTerm"`
 	State          [MaxServers]ServerState     `tla:"state"`
 	VotedFor       [MaxServers]int8            `tla:"votedFor"`
+	Leader         [MaxServers]int8            `tla:"leader"`
 	Log            [MaxServers]Log             `tla:"log"`
 	CommitIndex    [MaxServers]Num             `tla:"commitIndex"`
 	SnapshotIndex  [MaxServers]Num             `tla:"snapshotIndex"`
@@ -316,6 +317,7 @@ func (sp *Spec) Init() State {
 	var s State
 	for i := range MaxServers {
 		s.VotedFor[i] = Nil
+		s.Leader[i] = Nil
 		s.LeadTransferee[i] = Nil
 		for j := range MaxServers {
 			s.NextIndex[i][j] = 1

@@ -31,6 +31,7 @@ type Observed struct {
 	CurrentTerm    Num
 	State          ServerState
 	VotedFor       int8 // Nil or a server
+	Leader         int8 // Nil or a server: the leader known in the current term
 	CommitIndex    Num
 	LastIndex      Num
 	LastTerm       Num
@@ -255,6 +256,8 @@ func compare(s *State, i int, o Observed) error {
 		return diff("state", s.State[i], o.State)
 	case s.VotedFor[i] != o.VotedFor:
 		return diff("votedFor", serverOrNil(s.VotedFor[i]), serverOrNil(o.VotedFor))
+	case s.Leader[i] != o.Leader:
+		return diff("leader", serverOrNil(s.Leader[i]), serverOrNil(o.Leader))
 	case Num(s.LastIndex(i)) != o.LastIndex:
 		return diff("log (last index)", s.LastIndex(i), o.LastIndex)
 	case Num(s.LastTerm(i)) != o.LastTerm:

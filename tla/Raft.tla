@@ -77,6 +77,7 @@ VARIABLES
     currentTerm,   \* durable: the latest term the server has seen
     state,         \* Follower, PreCandidate, Candidate or Leader
     votedFor,      \* durable: the candidate voted for in currentTerm, or Nil
+    leader,        \* the leader i knows of in currentTerm, or Nil
     log,           \* durable: sequence of [term, value]; see snapshotIndex
     commitIndex,   \* the highest index known to be committed
     snapshotIndex, \* durable: entries 1..snapshotIndex are compacted
@@ -105,7 +106,7 @@ readVars == <<now, heardAt, readSeq, roundStart, readAcks, pendingRead,
 roundVars == <<readSeq, roundStart, readAcks, pendingRead>>
 
 vars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-          snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex, leaderRecent,
+          snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex, leaderRecent,
           recentActive, leadTransferee, readVars, messages>>
 
 -----------------------------------------------------------------------------
@@ -189,6 +190,7 @@ Init ==
     /\ currentTerm = [i \in Server |-> 0]
     /\ state = [i \in Server |-> Follower]
     /\ votedFor = [i \in Server |-> Nil]
+    /\ leader = [i \in Server |-> Nil]
     /\ log = [i \in Server |-> << >>]
     /\ commitIndex = [i \in Server |-> 0]
     /\ snapshotIndex = [i \in Server |-> 0]
@@ -222,6 +224,7 @@ Init ==
 \* the crash, and must not vote for a rival inside that lease.
 Restart(i) ==
     /\ state' = [state EXCEPT ![i] = Follower]
+    /\ leader' = [leader EXCEPT ![i] = Nil]
     /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
     /\ heardAt' = [heardAt EXCEPT ![i] = now]
@@ -246,6 +249,7 @@ Campaign(i) ==
     /\ currentTerm' = [currentTerm EXCEPT ![i] = currentTerm[i] + 1]
     /\ state' = [state EXCEPT ![i] = Candidate]
     /\ votedFor' = [votedFor EXCEPT ![i] = i]
+    /\ leader' = [leader EXCEPT ![i] = Nil]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
     /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
@@ -263,6 +267,7 @@ Timeout(i) ==
     /\ TimerElapsed(i)
     /\ IF PreVoteEnabled
          THEN /\ state' = [state EXCEPT ![i] = PreCandidate]
+              /\ leader' = [leader EXCEPT ![i] = Nil]
               /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
               /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
     /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
@@ -289,6 +294,7 @@ BecomeLeader(i) ==
     /\ state[i] = Candidate
     /\ IsQuorum(votesGranted[i])
     /\ state' = [state EXCEPT ![i] = Leader]
+    /\ leader' = [leader EXCEPT ![i] = i]
     /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
                                                    value |-> Nil])]
     /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> LastIndex(i) + 1]]
@@ -314,9 +320,10 @@ CheckQuorum(i) ==
     /\ state[i] = Leader
     /\ IF IsQuorum(recentActive[i] \cup {i})
          THEN /\ recentActive' = [recentActive EXCEPT ![i] = {}]
-              /\ UNCHANGED <<state, leaderRecent, votesGranted, votesRejected, nextIndex,
+              /\ UNCHANGED <<state, leaderRecent, votesGranted, votesRejected, leader, nextIndex,
                              matchIndex, leadTransferee, roundVars>>
          ELSE /\ state' = [state EXCEPT ![i] = Follower]
+              /\ leader' = [leader EXCEPT ![i] = Nil]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
               /\ ResetLeaderState(i)
     /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex, snapshotIndex,
@@ -330,7 +337,7 @@ ElectionTimerElapsed(i) ==
     /\ TimerElapsed(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
@@ -343,7 +350,7 @@ TransferLeadership(i, j) ==
     /\ leadTransferee[i] = Nil
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = j]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, messages>>
     /\ UNCHANGED readVars
 
@@ -356,7 +363,7 @@ SendTimeoutNow(i) ==
     /\ Send([mtype |-> TimeoutNowRequest, mterm |-> currentTerm[i],
              msource |-> i, mdest |-> leadTransferee[i]])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -367,7 +374,7 @@ AbortTransfer(i) ==
     /\ leadTransferee[i] /= Nil
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, messages>>
     /\ UNCHANGED readVars
 
@@ -382,7 +389,7 @@ ClientRequest(i, v) ==
     /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
                                                    value |-> v])]
     /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
@@ -400,7 +407,7 @@ AdvanceCommitIndex(i) ==
        IN /\ committable /= {}
           /\ commitIndex' = [commitIndex EXCEPT ![i] = MaxOf(committable)]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
@@ -418,7 +425,7 @@ AppendEntries(i, j) ==
                 mentries |-> SubSeq(log[i], nextIndex[i][j], LastIndex(i)),
                 mcommitIndex |-> commitIndex[i], msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -432,7 +439,7 @@ Heartbeat(i, j) ==
              mcommitIndex |-> Min(commitIndex[i], matchIndex[i][j]),
              mseq |-> readSeq[i], msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -448,7 +455,7 @@ SendSnapshot(i, j) ==
              mentries |-> SubSeq(log[i], 1, snapshotIndex[i]),
              msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -460,7 +467,7 @@ CompactLog(i, idx) ==
     /\ snapshotIndex' = [snapshotIndex EXCEPT ![i] = idx]
     /\ snapshotTerm' = [snapshotTerm EXCEPT ![i] = log[i][idx].term]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   votesGranted, votesRejected, nextIndex, matchIndex, leaderRecent,
+                   votesGranted, votesRejected, leader, nextIndex, matchIndex, leaderRecent,
                    recentActive, leadTransferee, messages>>
     /\ UNCHANGED readVars
 
@@ -472,6 +479,10 @@ CompactLog(i, idx) ==
 \* sender has not changed its own), a granted pre-vote carries the term
 \* the pre-candidate would campaign in, and a vote request that reaches a
 \* server in its leader lease is rejected without a term change.
+\* Only a leader sends messages of these types: their sender is the leader
+\* of their term.
+FromLeader(type) == type \in {AppendEntriesRequest, HeartbeatRequest, InstallSnapshotRequest}
+
 UpdateTerm(i, j, m) ==
     /\ m.mterm > currentTerm[i]
     /\ m.mtype /= PreVoteRequest
@@ -480,6 +491,7 @@ UpdateTerm(i, j, m) ==
     /\ currentTerm' = [currentTerm EXCEPT ![i] = m.mterm]
     /\ state' = [state EXCEPT ![i] = Follower]
     /\ votedFor' = [votedFor EXCEPT ![i] = Nil]
+    /\ leader' = [leader EXCEPT ![i] = IF FromLeader(m.mtype) THEN j ELSE Nil]
     /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, now,
@@ -497,7 +509,7 @@ HandlePreVoteRequest(i, j, m) ==
                  mterm |-> IF grant THEN m.mterm ELSE currentTerm[i],
                  mgranted |-> grant, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -508,6 +520,7 @@ Lost(i, j) == ~IsQuorum(Server \ (votesRejected[i] \cup {j}))
 
 CountRejection(i, j, rejected) ==
     /\ state' = IF rejected /\ Lost(i, j) THEN [state EXCEPT ![i] = Follower] ELSE state
+    /\ leader' = IF rejected /\ Lost(i, j) THEN [leader EXCEPT ![i] = Nil] ELSE leader
     /\ votesRejected' =
          IF ~rejected THEN votesRejected
          ELSE IF Lost(i, j) THEN [votesRejected EXCEPT ![i] = {}]
@@ -532,21 +545,23 @@ HandlePreVoteResponse(i, j, m) ==
     /\ UNCHANGED readVars
 
 \* At most one vote per term (votedFor is durable), and only for an
-\* up-to-date log. Within its lease a server votes for no one new, whatever
-\* the term, except in a transfer: the lease of the leader it heard from
-\* counts on that promise.
+\* up-to-date log; none to a new candidate in a term whose leader i knows.
+\* Within its lease a server votes for no one new, whatever the term,
+\* except in a transfer: the lease of the leader it heard from counts on
+\* that promise.
 HandleRequestVoteRequest(i, j, m) ==
     /\ m.mtype = RequestVoteRequest
     /\ m.mterm <= currentTerm[i] \/ (InLease(i) /\ ~m.mtransfer)
     /\ LET grant == /\ m.mterm = currentTerm[i]
                     /\ LogUpToDate(i, m)
                     /\ \/ votedFor[i] = j
-                       \/ votedFor[i] = Nil /\ (~InLease(i) \/ m.mtransfer)
+                       \/ /\ votedFor[i] = Nil /\ leader[i] = Nil
+                          /\ ~InLease(i) \/ m.mtransfer
        IN /\ votedFor' = IF grant THEN [votedFor EXCEPT ![i] = j] ELSE votedFor
           /\ Reply([mtype |-> RequestVoteResponse, mterm |-> currentTerm[i],
                     mgranted |-> grant, msource |-> i, mdest |-> j], m)
     /\ UNCHANGED <<currentTerm, state, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -573,8 +588,9 @@ AppendEntriesReply(i, j, success, idx) ==
 
 \* i hears from the leader of its term: it follows it (a campaign of its
 \* own is over) and resets its election timer.
-Follow(i) ==
+Follow(i, j) ==
     /\ state' = [state EXCEPT ![i] = Follower]
+    /\ leader' = [leader EXCEPT ![i] = j]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
     /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
@@ -591,7 +607,7 @@ AcceptAppendEntries(i, j, m) ==
                    \/ /\ lastNew <= LastIndex(i)
                       /\ log[i][lastNew].term = m.mentries[Len(m.mentries)].term
     IN
-    /\ Follow(i)
+    /\ Follow(i, j)
     /\ IF prev < commitIndex[i]
          THEN \* Below the commit index the logs match; the entries there
               \* may be compacted, so answer with what is committed.
@@ -612,7 +628,7 @@ HandleAppendEntriesRequest(i, j, m) ==
     /\ m.mterm <= currentTerm[i]
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
-              /\ UNCHANGED <<state, log, commitIndex, votesGranted, votesRejected,
+              /\ UNCHANGED <<state, log, commitIndex, votesGranted, votesRejected, leader,
                              leaderRecent, heardAt>>
          ELSE AcceptAppendEntries(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, snapshotIndex, snapshotTerm,
@@ -636,7 +652,7 @@ HandleAppendEntriesResponse(i, j, m) ==
          ELSE UNCHANGED <<nextIndex, matchIndex, recentActive>>
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leaderRecent,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, leaderRecent,
                    leadTransferee>>
     /\ UNCHANGED readVars
 
@@ -644,8 +660,8 @@ HandleHeartbeatRequest(i, j, m) ==
     /\ m.mtype = HeartbeatRequest
     /\ m.mterm <= currentTerm[i]
     /\ IF m.mterm < currentTerm[i]
-         THEN UNCHANGED <<state, commitIndex, votesGranted, votesRejected, leaderRecent, heardAt>>
-         ELSE /\ Follow(i)
+         THEN UNCHANGED <<state, commitIndex, votesGranted, votesRejected, leader, leaderRecent, heardAt>>
+         ELSE /\ Follow(i, j)
               /\ commitIndex' = [commitIndex EXCEPT ![i] =
                                    Max(commitIndex[i], Min(m.mcommitIndex, LastIndex(i)))]
     /\ Reply([mtype |-> HeartbeatResponse, mterm |-> currentTerm[i],
@@ -670,7 +686,7 @@ HandleHeartbeatResponse(i, j, m) ==
            ELSE readAcks
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, leadTransferee, now,
                    heardAt, readSeq, roundStart, pendingRead, followerRead,
                    lastRead>>
@@ -682,7 +698,7 @@ AcceptSnapshot(i, j, m) ==
     LET idx == m.msnapshotIndex
         matches == idx <= LastIndex(i) /\ TermAt(i, idx) = m.msnapshotTerm
     IN
-    /\ Follow(i)
+    /\ Follow(i, j)
     /\ IF idx <= commitIndex[i]
          THEN /\ Reply(AppendEntriesReply(i, j, TRUE, commitIndex[i]), m)
               /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm>>
@@ -702,7 +718,7 @@ HandleInstallSnapshotRequest(i, j, m) ==
     /\ IF m.mterm < currentTerm[i]
          THEN /\ Reply(AppendEntriesReply(i, j, FALSE, 0), m)
               /\ UNCHANGED <<state, log, commitIndex, snapshotIndex,
-                             snapshotTerm, votesGranted, votesRejected, leaderRecent, heardAt>>
+                             snapshotTerm, votesGranted, votesRejected, leader, leaderRecent, heardAt>>
          ELSE AcceptSnapshot(i, j, m)
     /\ UNCHANGED <<currentTerm, votedFor, nextIndex, matchIndex, recentActive,
                    leadTransferee, now, roundVars, followerRead, lastRead>>
@@ -718,7 +734,7 @@ HandleTimeoutNowRequest(i, j, m) ==
               /\ messages' = (messages (-) SetToBag({m}))
                                 (+) SetToBag(CampaignRequests(i, TRUE))
          ELSE /\ Discard(m)
-              /\ UNCHANGED <<currentTerm, state, votedFor, votesGranted, votesRejected,
+              /\ UNCHANGED <<currentTerm, state, votedFor, votesGranted, votesRejected, leader,
                              leaderRecent>>
     /\ UNCHANGED <<log, commitIndex, snapshotIndex, snapshotTerm, nextIndex,
                    matchIndex, recentActive, leadTransferee>>
@@ -729,7 +745,7 @@ HandleTimeoutNowRequest(i, j, m) ==
 
 \* The variables of Raft proper, which reads leave alone.
 raftVars == <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-              snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex, leaderRecent,
+              snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex, leaderRecent,
               recentActive, leadTransferee, messages>>
 
 \* Real time passes. Servers' clocks are not variables: a server measures
@@ -787,7 +803,7 @@ ServeReadIndex(i) ==
               /\ UNCHANGED lastRead
     /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    readSeq, roundStart, readAcks, followerRead>>
 
@@ -803,7 +819,7 @@ ForwardReadIndex(i, j) ==
     /\ Send([mtype |-> ReadIndexRequest, mterm |-> currentTerm[i],
              msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    roundVars, lastRead>>
 
@@ -861,7 +877,7 @@ HandleReadIndexRequest(i, j, m) ==
                         msource |-> i, mdest |-> j], m)
               /\ UNCHANGED roundVars
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    followerRead, lastRead>>
 
@@ -876,7 +892,7 @@ HandleReadIndexResponse(i, j, m) ==
            ELSE [followerRead EXCEPT ![i] = NoFollowerRead]
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, nextIndex, matchIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    roundVars, lastRead>>
 
@@ -886,14 +902,14 @@ HandleReadIndexResponse(i, j, m) ==
 DropMessage(m) ==
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
 DuplicateMessage(m) ==
     /\ Send(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
-                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, nextIndex,
+                   snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 

@@ -113,6 +113,7 @@ ValidatePost(i) ==
     /\ currentTerm'[i] = Post.currentTerm
     /\ state'[i] = Post.state
     /\ votedFor'[i] = NodeOrNil(Post.votedFor)
+    /\ leader'[i] = NodeOrNil(Post.leader)
     /\ Len(log'[i]) = Post.lastIndex
     /\ (IF Post.lastIndex = 0 THEN 0
         ELSE IF Post.lastIndex = snapshotIndex'[i] THEN snapshotTerm'[i]
@@ -145,7 +146,7 @@ LoseUnsyncedEntries ==
     /\ commitIndex[Node] <= Post.lastIndex
     /\ Post.lastIndex < Len(log[Node])
     /\ log' = [log EXCEPT ![Node] = SubSeq(log[Node], 1, Post.lastIndex)]
-    /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
+    /\ UNCHANGED <<currentTerm, state, votedFor, leader, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, leaderRecent, recentActive, leadTransferee,
                    readVars, messages, traceVars>>
@@ -157,7 +158,7 @@ NextIndexFromLine ==
     /\ nextIndex' = [nextIndex EXCEPT ![Node][Msg.mdest] =
                         IF line.name = "AppendEntries" THEN Msg.mprevLogIndex + 1
                         ELSE Msg.msnapshotIndex]
-    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+    /\ UNCHANGED <<currentTerm, state, votedFor, leader, log, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, votesRejected, matchIndex,
                    leaderRecent, recentActive, leadTransferee, readVars,
                    messages, traceVars>>
@@ -167,7 +168,7 @@ LeaderRecentFromLine ==
     /\ l <= Len(TraceLog)
     /\ leaderRecent[Node] /= lineLR[Node]
     /\ leaderRecent' = [leaderRecent EXCEPT ![Node] = lineLR[Node]]
-    /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
+    /\ UNCHANGED <<currentTerm, state, votedFor, leader, log, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, votesRejected, nextIndex,
                    matchIndex, recentActive, leadTransferee, readVars,
                    messages, traceVars>>
