@@ -1,0 +1,95 @@
+package spec
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// electionTrace is an election of s1 in a cluster of three without
+// PreVote, as the core traces it: every node starts, s1 times out, s2
+// learns term 1 and votes for s1, s1 counts the vote and leads.
+func electionTrace() []TraceEvent {
+	follower := Observed{State: Follower, VotedFor: Nil, Leader: Nil, LeadTransferee: Nil}
+	vote := Message{Type: RequestVoteRequest, Source: 0, Dest: 1, Term: 1}
+	granted := Message{Type: RequestVoteResponse, Source: 1, Dest: 0, Term: 1, Granted: true}
+	voter := follower
+	voter.CurrentTerm = 1
+	votedS1 := voter
+	votedS1.VotedFor = 0
+	return []TraceEvent{
+		{Action: "Restart", Node: 0, Peer: -1, State: follower},
+		{Action: "Restart", Node: 1, Peer: -1, State: follower},
+		{Action: "Restart", Node: 2, Peer: -1, State: follower},
+		{Action: "Timeout", Node: 0, Peer: -1, State: Observed{CurrentTerm: 1, State: Candidate, VotedFor: 0, Leader: Nil, LeadTransferee: Nil}},
+		{Action: "UpdateTerm", Node: 1, Peer: -1, Msg: &vote, State: voter},
+		{Action: "HandleRequestVoteRequest", Node: 1, Peer: -1, Msg: &vote, State: votedS1},
+		{Action: "HandleRequestVoteResponse", Node: 0, Peer: -1, Msg: &granted, State: Observed{CurrentTerm: 1, State: Candidate, VotedFor: 0, Leader: Nil, LeadTransferee: Nil}},
+		{Action: "BecomeLeader", Node: 0, Peer: -1, State: Observed{CurrentTerm: 1, State: Leader, VotedFor: 0, Leader: 0, LastIndex: 1, LastTerm: 1, LeadTransferee: Nil}},
+	}
+}
+
+func validate(t *testing.T, trace []TraceEvent) (*Validator, error) {
+	t.Helper()
+	v, err := NewValidator(New(Config{Servers: 3, Values: 1}))
+	require.NoError(t, err)
+	for _, ev := range trace {
+		if err := v.Step(ev); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+func TestValidatorAcceptsATraceOfTheSpec(t *testing.T) {
+	v, err := validate(t, electionTrace())
+	require.NoError(t, err)
+	assert.Equal(t, 8, v.Events())
+	assert.Equal(t, Leader, v.State().State[0])
+	assert.Equal(t, LogOf(Entry{Term: 1}), v.State().Log[0], "the leader's no-op")
+}
+
+func TestValidatorNamesTheEventAndTheDivergingVariable(t *testing.T) {
+	trace := electionTrace()
+	trace[5].State.VotedFor = 2 // the implementation voted for s3 instead
+	v, err := validate(t, trace)
+	require.ErrorIs(t, err, ErrTrace)
+	assert.Contains(t, err.Error(), "event 5 (HandleRequestVoteRequest, node s2): votedFor: spec s1, implementation s3")
+	assert.Equal(t, 5, v.Events(), "the events before it were validated")
+}
+
+func TestValidatorRefusesAStepTheSpecDoesNotAllow(t *testing.T) {
+	trace := electionTrace()
+	trace = append(trace[:6:6], trace[7]) // a leader without a quorum of votes
+	_, err := validate(t, trace)
+	require.ErrorIs(t, err, ErrTrace)
+	assert.Contains(t, err.Error(), "event 6 (BecomeLeader, node s1): BecomeLeader is not enabled in the spec's state")
+}
+
+func TestValidatorRefusesUnknownActionsAndServers(t *testing.T) {
+	_, err := validate(t, []TraceEvent{{Action: "DropStaleMessage", Node: 0, Peer: -1}})
+	assert.ErrorContains(t, err, "event 0 (DropStaleMessage, node s1): no action DropStaleMessage in the spec")
+	_, err = validate(t, []TraceEvent{{Action: "Restart", Node: 3, Peer: -1}})
+	assert.ErrorContains(t, err, "server out of range 0..2")
+	_, err = NewValidator(New(Config{Servers: TraceMaxServers + 1}))
+	assert.ErrorIs(t, err, ErrTrace)
+}
+
+// TestLongTracesFitTheSpecState checks the edge the validator needs from
+// the State: a log far longer than the checker's MaxLogCap and terms past
+// 255, through the same ClientRequest the checker runs.
+func TestLongTracesFitTheSpecState(t *testing.T) {
+	sp := New(Config{Servers: 1, Values: 1})
+	var s, next State
+	s = sp.Init()
+	s.State[0], s.CurrentTerm[0] = Leader, 300
+	for range 5000 {
+		require.True(t, sp.ClientRequest(&s, 0, 1, &next))
+		s = next
+	}
+	require.Equal(t, 5000, s.LastIndex(0))
+	assert.Equal(t, 300, s.LastTerm(0))
+	assert.Equal(t, Entry{Term: 300, Value: 1}, s.Log[0].At(4321))
+	assert.Equal(t, 10, s.Log[0].SubSeq(11, 20).Len())
+}
