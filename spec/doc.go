@@ -16,4 +16,10 @@
 // of a Config, with 64-bit fingerprints of a canonical encoding (the least
 // encoding over all permutations of the servers, which is the symmetry
 // reduction), on all cores, and reports the shortest counterexample it finds.
+//
+// Validator replays an implementation's trace (the core's raft.TraceEvent,
+// converted by the simulator) with the same State and the same action
+// functions: each event must be a step of the spec, and the node's reported
+// variables must be the spec's after it (see validate.go for how a long
+// trace fits the State).
 package spec
