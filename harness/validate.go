@@ -1,8 +1,8 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
-	"math"
 
 	"github.com/raftcheck/raftcheck/raft"
 	"github.com/raftcheck/raftcheck/spec"
@@ -18,7 +18,7 @@ type traceValidator struct {
 	err error
 	// stopped says why validation ended before the run did, without a
 	// failure: the run changed its membership, which the spec does not
-	// describe yet.
+	// describe yet, or outgrew the spec's numbers.
 	stopped string
 	// msg is scratch for the message of the event being validated.
 	msg      spec.Message
@@ -49,6 +49,11 @@ func (tv *traceValidator) step(ev raft.TraceEvent) error {
 		return nil
 	}
 	sev, err := tv.convert(ev)
+	if errors.Is(err, errTooLong) {
+		tv.stopped = fmt.Sprintf("trace event %d (%s of node %d): term %d or index %d is past %d, the largest the spec's State holds",
+			tv.v.Events(), ev.Name, ev.Node, ev.State.CurrentTerm, ev.State.LastIndex, spec.MaxNum)
+		return nil
+	}
 	if err != nil {
 		tv.err = fmt.Errorf("trace event %d: %w", tv.v.Events(), err)
 		return tv.err
@@ -67,9 +72,9 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 		return spec.TraceEvent{}, fmt.Errorf("%s of node %d: unknown state %q", ev.Name, ev.Node, st.State)
 	}
 	// A node's term and last index bound every term and index it reports
-	// or sends.
-	if st.CurrentTerm > math.MaxUint32 || st.LastIndex > math.MaxUint32 {
-		return spec.TraceEvent{}, fmt.Errorf("%s of node %d: term %d or index %d does not fit the spec's numbers", ev.Name, ev.Node, st.CurrentTerm, st.LastIndex)
+	// or sends (a message's commit index included).
+	if st.CurrentTerm > spec.MaxNum || st.LastIndex > spec.MaxNum {
+		return spec.TraceEvent{}, errTooLong
 	}
 	ids := [...]uint64{ev.Node, st.VotedFor, st.LeadTransferee, st.Leader, 0, 0}
 	if ev.Msg != nil {
@@ -107,6 +112,10 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 	}
 	return out, nil
 }
+
+// errTooLong stops validation, without failing the run, at a term or index
+// past spec.MaxNum: a very long run is validated up to there.
+var errTooLong = errors.New("past the spec's numbers")
 
 // num is x as a spec number; convert has checked that it fits.
 func num(x uint64) spec.Num { return spec.Num(x) }

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftcheck/raftcheck/internal/plant"
+	"github.com/raftcheck/raftcheck/raft"
+	"github.com/raftcheck/raftcheck/spec"
 )
 
 // noMembership is every fault kind but membership changes, which Raft.tla
@@ -87,4 +89,24 @@ func TestPlantedImplementationBugFailsValidation(t *testing.T) {
 			t.Fatal("the planted bug survived 40 seeds")
 		})
 	}
+}
+
+// TestValidationStopsWithoutFailingPastTheSpecsNumbers is the edge of
+// spec.MaxNum: a run whose terms or indexes outgrow the spec's State is
+// validated up to there, and does not fail for it.
+func TestValidationStopsWithoutFailingPastTheSpecsNumbers(t *testing.T) {
+	tv, err := newTraceValidator(3)
+	require.NoError(t, err)
+	at := func(last uint64) raft.TraceEvent {
+		return raft.TraceEvent{Name: "Restart", Node: 1, State: raft.TraceState{State: "Follower", LastIndex: last}}
+	}
+	err = tv.step(at(spec.MaxNum))
+	require.Error(t, err, "an index of MaxNum reaches the spec, whose empty log differs")
+	assert.Contains(t, err.Error(), "log (last index): spec 0, implementation 65535")
+
+	tv, err = newTraceValidator(3)
+	require.NoError(t, err)
+	require.NoError(t, tv.step(at(spec.MaxNum+1)))
+	assert.Contains(t, tv.stopped, "is past 65535, the largest the spec's State holds")
+	assert.NoError(t, tv.err)
 }

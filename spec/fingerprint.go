@@ -70,7 +70,7 @@ func putLog(b []byte, l *Log) {
 	for x := 0; x < l.Len(); x++ {
 		e := l.s[x*entryBytes:]
 		b[2*x] = e[0]
-		b[2*x+1] = e[4]
+		b[2*x+1] = e[2]
 	}
 }
 
@@ -79,7 +79,7 @@ func appendLog(b []byte, l *Log) []byte {
 	b = append(b, byte(l.Len()))
 	for x := 0; x < l.Len(); x++ {
 		e := l.s[x*entryBytes:]
-		b = append(b, e[0], e[4])
+		b = append(b, e[0], e[2])
 	}
 	return b
 }

@@ -12,8 +12,8 @@ import (
 // 255, while the model checker wants a small State it can copy and
 // fingerprint fast. The validator uses the very State and action functions
 // the checker uses, so there is one function per action and no second copy
-// of its logic: numbers are Num (uint32; the checker's bounds keep them
-// below 256 and its fingerprints encode them in a byte each), and a Log is
+// of its logic: numbers are Num (16 bits, up to MaxNum; the checker's bounds
+// keep them below 256 and its fingerprints encode them in a byte each), and a Log is
 // an immutable string of fixed-width entries, with no capacity, whose
 // Prefix and SubSeq are substrings. The alternatives were worse: a generic
 // State would make every action generic (and slower to call in the
