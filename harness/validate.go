@@ -106,7 +106,7 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 		}
 		// Only the receiver reads an append's entries; the sender's are
 		// the spec's own.
-		tv.msg = specMessage(m, typ, ev.Name == "HandleAppendEntriesRequest")
+		tv.msg = specMessage(m, typ, ev.Name == "HandleAppendEntriesRequest" || ev.Name == "UpdateTerm")
 		tv.msg.Source, tv.msg.Dest = uint8(serverOf(m.From)), uint8(serverOf(m.To))
 		out.Msg = &tv.msg
 	}

@@ -71,6 +71,9 @@ type Validator struct {
 	cur, next *State
 	actions   map[string]*Action
 	events    int
+	// sent holds the requests the spec's leader actions sent (ledgerKey),
+	// so that a request received must be one of them.
+	sent map[Message]struct{}
 }
 
 // NewValidator starts the validation of a trace of a model with c's
@@ -80,7 +83,7 @@ func NewValidator(sp *Spec) (*Validator, error) {
 		return nil, fmt.Errorf("%w: %d servers, the validator holds 1..%d", ErrTrace, sp.Config.Servers, TraceMaxServers)
 	}
 	init := sp.Init()
-	v := &Validator{sp: sp, cur: &init, next: new(State), actions: map[string]*Action{}}
+	v := &Validator{sp: sp, cur: &init, next: new(State), actions: map[string]*Action{}, sent: map[Message]struct{}{}}
 	for k := range sp.Actions {
 		v.actions[sp.Actions[k].Name] = &sp.Actions[k]
 	}
@@ -201,6 +204,11 @@ func (v *Validator) action(ev TraceEvent) error {
 		}
 		m.Entries = s.Log[src].Prefix(idx)
 	}
+	if ev.Msg != nil && ledgered(m.Type) && isReceive(ev.Action) {
+		if _, ok := v.sent[ledgerKey(m)]; !ok {
+			return fmt.Errorf("received %v, which no step of the spec sent", m)
+		}
+	}
 	return v.apply(ev.Action, func(a *Action, s, t *State) bool {
 		switch {
 		case a.global != nil:
@@ -229,9 +237,36 @@ func (v *Validator) apply(name string, fn func(a *Action, s, t *State) bool) err
 	if !fn(a, v.cur, v.next) {
 		return fmt.Errorf("%s is not enabled in the spec's state", name)
 	}
+	for _, p := range v.next.Messages {
+		if ledgered(p.Msg.Type) {
+			v.sent[ledgerKey(p.Msg)] = struct{}{}
+		}
+	}
 	v.next.Messages = nil
 	v.cur, v.next = v.next, v.cur
 	return nil
+}
+
+// ledgered reports whether requests of type t are checked against what
+// the spec sent: a leader's requests, which the trace shows being sent
+// (their senders' actions carry them) and whose content the spec fixes.
+// The implementation's read rounds number heartbeats differently (see
+// ReadIndex), so a heartbeat is compared without its sequence number. An
+// InstallSnapshotRequest is not checked: the implementation keeps entries
+// after its latest snapshot (it compacts to some entries before it) and
+// sends that snapshot, while the spec's one snapshotIndex is both.
+func ledgered(t MsgType) bool {
+	return t == AppendEntriesRequest || t == HeartbeatRequest || t == TimeoutNowRequest
+}
+
+func ledgerKey(m Message) Message {
+	m.Seq = 0
+	return m
+}
+
+// isReceive reports whether the action receives its message.
+func isReceive(action string) bool {
+	return action == "UpdateTerm" || len(action) > 6 && action[:6] == "Handle"
 }
 
 // action is the action called name, or nil.

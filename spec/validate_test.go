@@ -93,3 +93,30 @@ func TestLongTracesFitTheSpecState(t *testing.T) {
 	assert.Equal(t, Entry{Term: 300, Value: 1}, s.Log[0].At(4321))
 	assert.Equal(t, 10, s.Log[0].SubSeq(11, 20).Len())
 }
+
+// TestValidatorRefusesARequestNoStepSent appends the leader's first
+// AppendEntries to the election: received after the spec's AppendEntries
+// sent it, it validates; received out of nowhere, it does not.
+func TestValidatorRefusesARequestNoStepSent(t *testing.T) {
+	leader := electionTrace()[7].State
+	send := Message{Type: AppendEntriesRequest, Source: 0, Dest: 1, Term: 1}
+	got := send
+	got.Entries = LogOf(Entry{Term: 1})
+	follower := Observed{CurrentTerm: 1, State: Follower, VotedFor: 0, Leader: 0, LastIndex: 1, LastTerm: 1, LeadTransferee: Nil}
+	sent := TraceEvent{Action: "AppendEntries", Node: 0, Peer: -1, Msg: &send, State: leader}
+	received := TraceEvent{Action: "HandleAppendEntriesRequest", Node: 1, Peer: -1, Msg: &got, State: follower}
+
+	_, err := validate(t, append(electionTrace(), sent, received))
+	require.NoError(t, err)
+
+	_, err = validate(t, append(electionTrace(), received))
+	require.ErrorIs(t, err, ErrTrace)
+	assert.Contains(t, err.Error(), "event 8 (HandleAppendEntriesRequest, node s2): received [mtype |-> AppendEntriesRequest")
+	assert.Contains(t, err.Error(), "which no step of the spec sent")
+
+	wrong := got
+	wrong.CommitIndex = 1 // not what the leader sent
+	received.Msg = &wrong
+	_, err = validate(t, append(electionTrace(), sent, received))
+	assert.ErrorContains(t, err, "which no step of the spec sent")
+}
