@@ -41,9 +41,9 @@ const DefaultPromoteLagEntriesMax = 100
 var (
 	// ErrUnknownNode refuses a change to a node that is not a member (to
 	// remove, promote or demote it).
-	ErrUnknownNode = errors.New("kv: unknown node")
+	ErrUnknownNode = raft.ErrUnknownNode
 	// ErrNoVoters refuses a change that would leave no voters.
-	ErrNoVoters = errors.New("kv: the change would leave no voters")
+	ErrNoVoters = raft.ErrNoVoters
 	// ErrNotCaughtUp refuses to promote a learner that lags more than
 	// PromoteLagEntriesMax entries behind the leader's commit index. Retry
 	// once it has caught up.
@@ -138,50 +138,7 @@ func (s *Service) checkChange(m node.Membership, changes []raft.ConfChangeSingle
 // nextConf is the configuration, out of any joint phase, that changes make
 // of cs, or why they cannot be made.
 func nextConf(cs raft.ConfState, changes []raft.ConfChangeSingle) (raft.ConfState, error) {
-	voters, learners := slices.Clone(cs.Voters), slices.Clone(cs.Learners)
-	seen := make(map[uint64]bool, len(changes))
-	for _, c := range changes {
-		id := c.NodeID
-		if id == raft.None {
-			return raft.ConfState{}, fmt.Errorf("%w: node ID 0", raft.ErrConfChangeInvalid)
-		}
-		if seen[id] {
-			return raft.ConfState{}, fmt.Errorf("%w: node %d changed twice in one change", raft.ErrConfChangeInvalid, id)
-		}
-		seen[id] = true
-		isVoter, isLearner := slices.Contains(voters, id), slices.Contains(learners, id)
-		switch c.Type {
-		case raft.AddVoter:
-			if isVoter {
-				return raft.ConfState{}, fmt.Errorf("%w: node %d is already a voter", raft.ErrConfChangeInvalid, id)
-			}
-			learners = remove(learners, id)
-			voters = append(voters, id)
-		case raft.AddLearner:
-			if isLearner {
-				return raft.ConfState{}, fmt.Errorf("%w: node %d is already a learner", raft.ErrConfChangeInvalid, id)
-			}
-			voters = remove(voters, id)
-			learners = append(learners, id)
-		case raft.RemoveNode:
-			if !isVoter && !isLearner {
-				return raft.ConfState{}, fmt.Errorf("%w: %w: node %d is not a member of %v", ErrUnknownNode, raft.ErrConfChangeInvalid, id, cs)
-			}
-			voters, learners = remove(voters, id), remove(learners, id)
-		default:
-			return raft.ConfState{}, fmt.Errorf("%w: unknown change type %v", raft.ErrConfChangeInvalid, c.Type)
-		}
-	}
-	if len(voters) == 0 {
-		return raft.ConfState{}, fmt.Errorf("%w: %w: %v of %v", ErrNoVoters, raft.ErrConfChangeInvalid, changes, cs)
-	}
-	slices.Sort(voters)
-	slices.Sort(learners)
-	return raft.ConfState{Voters: voters, Learners: learners}, nil
-}
-
-func remove(ids []uint64, id uint64) []uint64 {
-	return slices.DeleteFunc(ids, func(x uint64) bool { return x == id })
+	return cs.After(raft.ConfChange{Changes: changes})
 }
 
 // caughtUp refuses a learner whose Match is more than lagMax entries

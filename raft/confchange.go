@@ -97,6 +97,14 @@ type ConfChange struct {
 // nothing, or one that would leave no voters.
 var ErrConfChangeInvalid = errors.New("raft conf change invalid")
 
+// ErrUnknownNode is wrapped, with ErrConfChangeInvalid, by the error for a
+// change that removes a node that is not a member.
+var ErrUnknownNode = errors.New("raft conf change of an unknown node")
+
+// ErrNoVoters is wrapped, with ErrConfChangeInvalid, by the error for a
+// change that would leave no voters.
+var ErrNoVoters = errors.New("raft conf change would leave no voters")
+
 // ErrConfChangeInFlight is wrapped by the errors for a change that cannot
 // be made yet: an earlier change is not committed or the configuration is
 // still joint, or the leader has not committed an entry of its term. The
@@ -263,7 +271,7 @@ func (cs ConfState) next(cc ConfChange, skipJoint bool) (ConfState, error) {
 			learners = append(learners, id)
 		case RemoveNode:
 			if !isVoter && !isLearner {
-				return ConfState{}, fmt.Errorf("%w: node %d is not a member", ErrConfChangeInvalid, id)
+				return ConfState{}, fmt.Errorf("%w: %w: node %d is not a member of %v", ErrConfChangeInvalid, ErrUnknownNode, id, cs)
 			}
 			voters = slices.DeleteFunc(voters, func(x uint64) bool { return x == id })
 			learners = slices.DeleteFunc(learners, func(x uint64) bool { return x == id })
@@ -274,7 +282,7 @@ func (cs ConfState) next(cc ConfChange, skipJoint bool) (ConfState, error) {
 	slices.Sort(voters)
 	slices.Sort(learners)
 	if len(voters) == 0 {
-		return ConfState{}, fmt.Errorf("%w: the change would leave no voters", ErrConfChangeInvalid)
+		return ConfState{}, fmt.Errorf("%w: %w: %v", ErrConfChangeInvalid, ErrNoVoters, cs)
 	}
 	out := ConfState{Voters: voters, Learners: learners}
 	if !slices.Equal(voters, cs.Voters) && !skipJoint {
@@ -285,6 +293,22 @@ func (cs ConfState) next(cc ConfChange, skipJoint bool) (ConfState, error) {
 		return ConfState{}, err
 	}
 	return out, nil
+}
+
+// After is the configuration that cc makes of cs, which must not be joint,
+// once any joint configuration on the way is left; or why cc cannot be
+// made of cs (errors wrapping ErrConfChangeInvalid, and ErrUnknownNode or
+// ErrNoVoters where they apply). An application uses it to know what to
+// wait for.
+func (cs ConfState) After(cc ConfChange) (ConfState, error) {
+	if cs.IsJoint() {
+		return ConfState{}, fmt.Errorf("%w: %v is joint", ErrConfChangeInFlight, cs)
+	}
+	next, err := cs.next(cc, false)
+	if err != nil {
+		return ConfState{}, err
+	}
+	return next.leave(), nil
 }
 
 // leave is the configuration that leaves the joint configuration cs.

@@ -434,3 +434,20 @@ func TestTransferToANodeTheCommitRemovesIsAbandoned(t *testing.T) {
 	assert.Equal(t, raft.None, nw.Nodes[1].Status().LeadTransferee)
 	require.NoError(t, nw.Nodes[1].Propose([]byte("taken again")), "proposals are taken again at once")
 }
+
+func TestConfStateAfterIsTheConfigurationOutOfTheJointPhase(t *testing.T) {
+	cs := raft.ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{4}}
+	got, err := cs.After(change(addVoter(4), remove(3), addLearner(5)))
+	require.NoError(t, err)
+	assert.True(t, raft.ConfState{Voters: []uint64{1, 2, 4}, Learners: []uint64{5}}.Equal(got), "%v", got)
+
+	_, err = cs.After(change(remove(9)))
+	require.ErrorIs(t, err, raft.ErrUnknownNode)
+	require.ErrorIs(t, err, raft.ErrConfChangeInvalid)
+	_, err = cs.After(change(remove(1), remove(2), remove(3)))
+	require.ErrorIs(t, err, raft.ErrNoVoters)
+	require.ErrorIs(t, err, raft.ErrConfChangeInvalid)
+	joint := raft.ConfState{Voters: []uint64{1, 2}, VotersOutgoing: []uint64{1, 2, 3}}
+	_, err = joint.After(change(addVoter(4)))
+	require.ErrorIs(t, err, raft.ErrConfChangeInFlight)
+}
