@@ -283,15 +283,21 @@ func (sp *Spec) HandlePreVoteResponse(s *State, i, j int, m Message, t *State) b
 		return false
 	}
 	*t = *s
-	if s.State[i] == PreCandidate && m.Granted && int(m.Term) == int(s.CurrentTerm[i])+1 {
+	first := !s.answered(i, j)
+	if s.State[i] == PreCandidate && first && m.Granted && int(m.Term) == int(s.CurrentTerm[i])+1 {
 		t.VotesGranted[i] = s.VotesGranted[i].With(j)
 	}
-	if s.State[i] == PreCandidate && !m.Granted && m.Term == s.CurrentTerm[i] {
+	if s.State[i] == PreCandidate && first && !m.Granted && m.Term == s.CurrentTerm[i] {
 		sp.countRejection(t, i, j)
 	}
 	t.discard(m)
 	return true
 }
+
+// answered is Answered(i, j): j's answer to i's campaign is counted
+// already. Only the first counts: a stale answer of an earlier campaign in
+// the same term, delayed or duplicated, must not change it.
+func (s *State) answered(i, j int) bool { return (s.VotesGranted[i] | s.VotesRejected[i]).Has(j) }
 
 // countRejection is CountRejection(i, j), writing into t: a (pre-)candidate
 // that the servers yet to reject can no longer make a quorum goes back to
@@ -332,10 +338,11 @@ func (sp *Spec) HandleRequestVoteResponse(s *State, i, j int, m Message, t *Stat
 		return false
 	}
 	*t = *s
-	if s.State[i] == Candidate && m.Granted && m.Term == s.CurrentTerm[i] {
+	first := !s.answered(i, j)
+	if s.State[i] == Candidate && first && m.Granted && m.Term == s.CurrentTerm[i] {
 		t.VotesGranted[i] = s.VotesGranted[i].With(j)
 	}
-	if s.State[i] == Candidate && !m.Granted && m.Term == s.CurrentTerm[i] {
+	if s.State[i] == Candidate && first && !m.Granted && m.Term == s.CurrentTerm[i] {
 		sp.countRejection(t, i, j)
 	}
 	t.discard(m)

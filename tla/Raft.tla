@@ -513,6 +513,11 @@ HandlePreVoteRequest(i, j, m) ==
                    matchIndex, leaderRecent, recentActive, leadTransferee>>
     /\ UNCHANGED readVars
 
+\* Only the first answer of j to i's campaign counts: a stale answer of an
+\* earlier campaign in the same term, delayed or duplicated, must not
+\* change it.
+Answered(i, j) == j \in votesGranted[i] \cup votesRejected[i]
+
 \* A rejection in the campaign's term counts towards losing: a (pre-)
 \* candidate that the servers yet to reject can no longer make a quorum
 \* goes back to follower in its term, and its timer runs again.
@@ -530,9 +535,9 @@ CountRejection(i, j, rejected) ==
 HandlePreVoteResponse(i, j, m) ==
     /\ m.mtype = PreVoteResponse
     /\ m.mgranted \/ m.mterm <= currentTerm[i]
-    /\ LET rejected == state[i] = PreCandidate /\ ~m.mgranted /\ m.mterm = currentTerm[i]
+    /\ LET rejected == state[i] = PreCandidate /\ ~Answered(i, j) /\ ~m.mgranted /\ m.mterm = currentTerm[i]
        IN /\ votesGranted' =
-               IF state[i] = PreCandidate /\ m.mgranted /\ m.mterm = currentTerm[i] + 1
+               IF state[i] = PreCandidate /\ ~Answered(i, j) /\ m.mgranted /\ m.mterm = currentTerm[i] + 1
                  THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
                  ELSE IF rejected /\ Lost(i, j)
                    THEN [votesGranted EXCEPT ![i] = {}]
@@ -568,9 +573,9 @@ HandleRequestVoteRequest(i, j, m) ==
 HandleRequestVoteResponse(i, j, m) ==
     /\ m.mtype = RequestVoteResponse
     /\ m.mterm <= currentTerm[i]
-    /\ LET rejected == state[i] = Candidate /\ ~m.mgranted /\ m.mterm = currentTerm[i]
+    /\ LET rejected == state[i] = Candidate /\ ~Answered(i, j) /\ ~m.mgranted /\ m.mterm = currentTerm[i]
        IN /\ votesGranted' =
-               IF state[i] = Candidate /\ m.mgranted /\ m.mterm = currentTerm[i]
+               IF state[i] = Candidate /\ ~Answered(i, j) /\ m.mgranted /\ m.mterm = currentTerm[i]
                  THEN [votesGranted EXCEPT ![i] = votesGranted[i] \cup {j}]
                  ELSE IF rejected /\ Lost(i, j)
                    THEN [votesGranted EXCEPT ![i] = {}]
