@@ -184,12 +184,14 @@ func (v *Validator) action(ev TraceEvent) error {
 		}
 		j = int(m.Dest)
 		// nextIndex is the implementation's to choose (it sends ahead of
-		// acknowledgements); the message says what it was.
+		// acknowledgements): an append's message says what it was, and a
+		// snapshot goes out only for a nextIndex at or below the compacted
+		// prefix (the snapshot itself may be newer).
 		switch ev.Action {
 		case "AppendEntries":
 			s.NextIndex[i][j] = m.PrevLogIndex + 1
 		case "SendSnapshot":
-			s.NextIndex[i][j] = min(s.NextIndex[i][j], m.SnapshotIndex)
+			s.NextIndex[i][j] = min(s.NextIndex[i][j], s.SnapshotIndex[i])
 		}
 	case "HandleInstallSnapshotRequest":
 		if err := needMsg(); err != nil {

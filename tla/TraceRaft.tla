@@ -20,7 +20,8 @@
 (*    never below the commit index;                                        *)
 (*  - nextIndex is the implementation's to choose (it sends ahead of       *)
 (*    acknowledgements), so an AppendEntries line sets it from its         *)
-(*    message, and a SendSnapshot line lowers it to the snapshot;          *)
+(*    message, and a SendSnapshot line lowers it to the compacted prefix   *)
+(*    (the implementation's snapshot may be newer than its compaction);    *)
 (*  - leaderRecent follows the implementation's clock: each line's value   *)
 (*    is taken before the node's next action;                              *)
 (*  - a ClientRequest line may append a batch: ClientRequest is taken     *)
@@ -154,10 +155,10 @@ LoseUnsyncedEntries ==
 \* nextIndex as the implementation chose it for this send.
 NextIndexFromLine ==
     /\ \/ IsLine("AppendEntries") /\ nextIndex[Node][Msg.mdest] /= Msg.mprevLogIndex + 1
-       \/ IsLine("SendSnapshot") /\ nextIndex[Node][Msg.mdest] > Msg.msnapshotIndex
+       \/ IsLine("SendSnapshot") /\ nextIndex[Node][Msg.mdest] > snapshotIndex[Node]
     /\ nextIndex' = [nextIndex EXCEPT ![Node][Msg.mdest] =
                         IF line.name = "AppendEntries" THEN Msg.mprevLogIndex + 1
-                        ELSE Msg.msnapshotIndex]
+                        ELSE snapshotIndex[Node]]
     /\ UNCHANGED <<currentTerm, state, votedFor, leader, log, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, votesRejected, matchIndex,
                    leaderRecent, recentActive, leadTransferee, readVars,
