@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/raftcheck/raftcheck/raft"
@@ -89,15 +90,20 @@ func (n *Node) maybeSnapshot() error {
 	if n.applied-n.snapIndex < n.cfg.SnapshotEveryEntries {
 		return nil
 	}
+	// The snapshot must carry the configuration in effect at its own
+	// index, which may differ from the latest one. A node that joined a
+	// running group does not know the configuration before the entry that
+	// told it of the group: it snapshots once it has applied past that.
+	cs, err := n.raft.ConfStateAt(n.applied)
+	if errors.Is(err, raft.ErrConfUnknown) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("configuration at %d: %w", n.applied, err)
+	}
 	data, err := n.sm.Snapshot()
 	if err != nil {
 		return fmt.Errorf("snapshot state machine at %d: %w", n.applied, err)
-	}
-	// The snapshot must carry the configuration in effect at its own
-	// index, which may differ from the latest one.
-	cs, err := n.raft.ConfStateAt(n.applied)
-	if err != nil {
-		return fmt.Errorf("configuration at %d: %w", n.applied, err)
 	}
 	if _, err := n.st.CreateSnapshot(n.applied, cs, data); err != nil {
 		return fmt.Errorf("create snapshot at %d: %w", n.applied, err)

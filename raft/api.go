@@ -24,9 +24,12 @@ func (r *Raft) ID() uint64 { return r.c.id }
 // timeouts are counted in ticks.
 func (r *Raft) Tick() { r.c.tick() }
 
-// Step hands the core a message from another node. A malformed message, an
-// unknown type, or a message from a node outside the group is refused with
-// an error wrapping ErrMalformedMessage, and changes nothing.
+// Step hands the core a message from another node. A malformed message or
+// one of an unknown type is refused with an error wrapping
+// ErrMalformedMessage, and changes nothing. A message from a node outside
+// this node's configuration is taken: the sender may lead a configuration
+// this node has not learned yet; a leader ignores the answers of nodes
+// outside its configuration.
 func (r *Raft) Step(m Message) error { return r.c.step(m) }
 
 // Campaign starts an election now, as an election timeout would. It does
@@ -49,14 +52,17 @@ func (r *Raft) HasReady() bool { return r.c.hasReady() }
 // never be made returns an error wrapping ErrConfChangeInvalid; one that
 // must wait for an earlier change, or for the leader's first commit in its
 // term, an error wrapping ErrConfChangeInFlight. Either way nothing
-// changes. The change takes effect at each node when the node learns it is
-// committed.
+// changes. The new configuration takes effect at each node as soon as the
+// node appends its entry (see confchange.go).
 func (r *Raft) ProposeConfChange(cc ConfChange) error { return r.c.proposeConfChange(cc) }
 
-// ConfStateAt is the configuration in effect at index i, which must be at
-// or after the first index of the log minus one and at or below the
-// commit index. An application takes a snapshot at its applied index with
-// ConfStateAt(applied).
+// ConfStateAt is the configuration in effect at index i, at most the last
+// index; an application takes a snapshot at its applied index with
+// ConfStateAt(applied). It returns an error wrapping ErrCompacted for an
+// index whose configuration this node no longer knows (below its snapshot
+// or compacted log), and ErrConfUnknown for one before the configuration
+// entry through which a node started with Config.Join learned of the
+// group: such a node cannot snapshot there yet.
 func (r *Raft) ConfStateAt(i uint64) (ConfState, error) { return r.c.confStateAt(i) }
 
 // Ready returns what to persist, send and apply. Call Advance when done.

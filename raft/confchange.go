@@ -105,6 +105,11 @@ var ErrUnknownNode = errors.New("raft conf change of an unknown node")
 // change that would leave no voters.
 var ErrNoVoters = errors.New("raft conf change would leave no voters")
 
+// ErrConfUnknown is wrapped by ConfStateAt's error for an index before the
+// configuration entry through which a node started with Config.Join
+// learned of the group: the configuration then is not known to it.
+var ErrConfUnknown = errors.New("raft configuration not known at this index")
+
 // ErrConfChangeInFlight is wrapped by the errors for a change that cannot
 // be made yet: an earlier change is not committed or the configuration is
 // still joint, or the leader has not committed an entry of its term. The
@@ -388,15 +393,16 @@ func (c *confLog) last() (ConfState, uint64) {
 	return c.base, c.baseIndex
 }
 
-// at is the configuration in effect at index i, for i at or after
-// baseIndex.
-func (c *confLog) at(i uint64) ConfState {
+// at is the configuration in effect at index i, and whether it is known:
+// the base holds from baseIndex on, and nothing is known before it but
+// the entries.
+func (c *confLog) at(i uint64) (ConfState, bool) {
 	for k := len(c.entries) - 1; k >= 0; k-- {
 		if c.entries[k].index <= i {
-			return c.entries[k].cs
+			return c.entries[k].cs, true
 		}
 	}
-	return c.base
+	return c.base, i >= c.baseIndex
 }
 
 // appended updates the configuration entries for ents, which replace the
@@ -498,17 +504,27 @@ func (r *core) confStateAt(i uint64) (ConfState, error) {
 	if i > r.log.lastIndex() {
 		return ConfState{}, fmt.Errorf("raft: configuration at %d asked, past the last index %d", i, r.log.lastIndex())
 	}
-	if i < r.confs.baseIndex || i+1 < r.log.firstIndex() {
+	cs, ok := r.confs.at(i)
+	if !ok || i+1 < r.log.firstIndex() {
 		return ConfState{}, fmt.Errorf("raft: configuration at %d asked: %w", i, ErrCompacted)
 	}
-	return cloneConfState(r.confs.at(i)), nil
+	if len(cs.Voters) == 0 {
+		return ConfState{}, fmt.Errorf("raft: configuration at %d asked: %w", i, ErrConfUnknown)
+	}
+	return cloneConfState(cs), nil
 }
 
 // initConf finds the configuration entries of the log on start, after the
 // snapshot's or bootstrap configuration cs.
 func (r *core) initConf(cs ConfState) error {
 	first := r.log.firstIndex()
-	r.confs.reset(cs, first-1)
+	// cs holds from the snapshot's index on; entries kept below it do not
+	// tell what held before them.
+	base := first - 1
+	if snap, err := r.cfg.Storage.Snapshot(); err == nil && !snap.IsEmpty() {
+		base = max(base, snap.Metadata.Index)
+	}
+	r.confs.reset(cs, base)
 	r.confIndex = first - 1
 	r.trk.setConf(cs, r.id, r.log.lastIndex())
 	if r.log.lastIndex() >= first {

@@ -451,3 +451,67 @@ func TestConfStateAfterIsTheConfigurationOutOfTheJointPhase(t *testing.T) {
 	_, err = joint.After(change(addVoter(4)))
 	require.ErrorIs(t, err, raft.ErrConfChangeInFlight)
 }
+
+// A node that joined does not know the configuration before the entry that
+// told it of the group, and says so rather than answer with no voters,
+// which a snapshot would carry to others.
+func TestJoinedNodeDoesNotKnowTheConfigurationBeforeItsAddition(t *testing.T) {
+	nw := rafttest.New(t, 3, nil)
+	nw.Elect(1)
+	proposeN(t, nw, 1, 5)
+	nw.Join(4, nil)
+	require.NoError(t, nw.Nodes[1].ProposeConfChange(change(addLearner(4))))
+	nw.DeliverAll()
+	added := nw.Nodes[4].Status().ConfIndex
+	_, err := nw.Nodes[4].ConfStateAt(added - 1)
+	require.ErrorIs(t, err, raft.ErrConfUnknown)
+	cs, err := nw.Nodes[4].ConfStateAt(added)
+	require.NoError(t, err)
+	assert.True(t, raft.ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{4}}.Equal(cs), "%v", cs)
+	leaders, err := nw.Nodes[1].ConfStateAt(added - 1)
+	require.NoError(t, err)
+	assert.True(t, raft.ConfState{Voters: []uint64{1, 2, 3}}.Equal(leaders), "%v", leaders)
+}
+
+// After a restart from a snapshot whose log keeps entries below it, the
+// configuration below the snapshot is not guessed from the snapshot's.
+func TestConfStateAtBelowTheSnapshotAfterRestart(t *testing.T) {
+	nw := rafttest.New(t, 3, nil)
+	nw.Elect(1)
+	proposeN(t, nw, 1, 3)
+	require.NoError(t, nw.Nodes[1].ProposeConfChange(change(addLearner(4))))
+	nw.DeliverAll()
+	at := nw.Nodes[2].Status().ConfIndex
+	proposeN(t, nw, 1, 3)
+	nd := nw.Nodes[2]
+	s := nd.Status().Applied
+	cs, err := nd.ConfStateAt(s)
+	require.NoError(t, err)
+	_, err = nd.Storage.CreateSnapshot(s, cs, []byte("snap"))
+	require.NoError(t, err)
+	require.NoError(t, nd.Storage.Compact(at-2))
+	nw.Crash(2)
+	nw.Restart(2)
+	nd = nw.Nodes[2]
+	_, err = nd.ConfStateAt(at - 1)
+	require.ErrorIs(t, err, raft.ErrCompacted, "before the kept configuration entry, nothing is known")
+	got, err := nd.ConfStateAt(at)
+	require.NoError(t, err)
+	assert.True(t, cs.Equal(got), "%v", got)
+	assert.True(t, cs.Equal(nd.Status().ConfState))
+}
+
+func TestBadBootstrapConfigurationIsABadConfig(t *testing.T) {
+	for name, c := range map[string]raft.Config{
+		"duplicate voter":   {Voters: []uint64{1, 2, 2}},
+		"voter and learner": {Voters: []uint64{1, 2, 3}, Learners: []uint64{3}},
+		"zero voter":        {Voters: []uint64{0, 1, 2}},
+		"learners only":     {Learners: []uint64{1}},
+	} {
+		c.ID, c.Storage = 1, raft.NewMemoryStorage()
+		_, err := raft.New(c)
+		require.ErrorIs(t, err, raft.ErrBadConfig, name)
+	}
+	_, err := raft.New(raft.Config{ID: 1, Storage: raft.NewMemoryStorage(), Voters: []uint64{3, 1, 2}})
+	require.NoError(t, err, "order does not matter")
+}

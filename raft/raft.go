@@ -132,6 +132,13 @@ func newCore(c Config) (*core, error) {
 	if len(cs.Voters) == 0 && len(cs.Learners) == 0 {
 		cs = normalizeConf(ConfState{Voters: cfg.Voters, Learners: cfg.Learners})
 	}
+	if !(cfg.Join && len(cs.Voters)+len(cs.Learners) == 0) {
+		// A bad configuration would be refused by every change proposed
+		// on top of it, and in every snapshot that carries it.
+		if err := cs.validate(); err != nil {
+			return nil, fmt.Errorf("%w: membership from storage or config: %v", ErrBadConfig, err)
+		}
+	}
 	lg, err := newLog(cfg.Storage)
 	if err != nil {
 		return nil, fmt.Errorf("raft: %w", err)
