@@ -41,12 +41,13 @@ func (sp *Spec) AbortTransfer(s *State, i int, t *State) bool {
 // HandleTimeoutNowRequest is HandleTimeoutNowRequest(i, j, m): the
 // transferee campaigns at once, skipping PreVote (the leader asked for it),
 // in a new term as every campaign must, since its vote in the current term
-// may already be spent. A stale request is dropped.
+// may already be spent. A stale request is dropped, and so is one that
+// finds i campaigning already, as the implementation does.
 func (sp *Spec) HandleTimeoutNowRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != TimeoutNowRequest || m.Term > s.CurrentTerm[i] {
 		return false
 	}
-	if m.Term != s.CurrentTerm[i] || s.State[i] == Leader {
+	if m.Term != s.CurrentTerm[i] || s.State[i] != Follower {
 		*t = *s
 		t.discard(m)
 		return true

@@ -730,11 +730,12 @@ HandleInstallSnapshotRequest(i, j, m) ==
 
 \* The transferee campaigns at once, skipping PreVote (the leader asked for
 \* it), in a new term as every campaign must: a vote in the current term
-\* may already be spent. A stale request is dropped.
+\* may already be spent. A stale request is dropped, and so is one that
+\* finds i campaigning already, as the implementation does.
 HandleTimeoutNowRequest(i, j, m) ==
     /\ m.mtype = TimeoutNowRequest
     /\ m.mterm <= currentTerm[i]
-    /\ IF m.mterm = currentTerm[i] /\ state[i] /= Leader
+    /\ IF m.mterm = currentTerm[i] /\ state[i] = Follower
          THEN /\ Campaign(i)
               /\ messages' = (messages (-) SetToBag({m}))
                                 (+) SetToBag(CampaignRequests(i, TRUE))
