@@ -8,9 +8,9 @@ import (
 // Label names one step of Next: the action and its parameters.
 type Label struct {
 	Action string
-	Params [2]int   // servers (as s1..sn), values or indexes, in TLA+ order
+	Params [3]int   // servers (as s1..sn), values, indexes or server sets, in TLA+ order
 	Msg    *Message // the message of a receive or network action, if any
-	kinds  string   // one letter per parameter used: s server, v value, x index
+	kinds  string   // one letter per parameter used: s server, v value, x index, m set of servers
 }
 
 // String renders the label as a TLA+ action instance, e.g. Timeout(s1).
@@ -18,9 +18,12 @@ func (l Label) String() string {
 	var args []string
 	for k := range len(l.kinds) {
 		p := l.Params[k]
-		if l.kinds[k] == 's' {
+		switch l.kinds[k] {
+		case 's':
 			args = append(args, fmt.Sprintf("s%d", p+1))
-		} else {
+		case 'm':
+			args = append(args, Set(p).String())
+		default:
 			args = append(args, fmt.Sprint(p))
 		}
 	}
@@ -48,6 +51,7 @@ type Action struct {
 	value   func(*Spec, *State, int, int, *State) bool // value or index
 	receive func(*Spec, *State, int, int, Message, *State) bool
 	message func(*Spec, *State, Message, *State) bool
+	conf    func(*Spec, *State, int, Set, Set, *State) bool
 }
 
 // GlobalAction is an action without parameters.
@@ -64,7 +68,7 @@ func ServerAction(name string, fn func(*Spec, *State, int, *State) bool) Action 
 	return Action{Name: name, server: fn, Successors: func(sp *Spec, s, t *State, emit Emit) {
 		for i := range sp.n() {
 			if fn(sp, s, i, t) {
-				emit(Label{Action: name, Params: [2]int{i}, kinds: "s"}, t)
+				emit(Label{Action: name, Params: [3]int{i}, kinds: "s"}, t)
 			}
 		}
 	}}
@@ -76,7 +80,7 @@ func PairAction(name string, fn func(*Spec, *State, int, int, *State) bool) Acti
 		for i := range sp.n() {
 			for j := range sp.n() {
 				if fn(sp, s, i, j, t) {
-					emit(Label{Action: name, Params: [2]int{i, j}, kinds: "ss"}, t)
+					emit(Label{Action: name, Params: [3]int{i, j}, kinds: "ss"}, t)
 				}
 			}
 		}
@@ -89,7 +93,7 @@ func ValueAction(name string, fn func(*Spec, *State, int, int, *State) bool) Act
 		for i := range sp.n() {
 			for v := 1; v <= sp.Config.Values; v++ {
 				if fn(sp, s, i, v, t) {
-					emit(Label{Action: name, Params: [2]int{i, v}, kinds: "sv"}, t)
+					emit(Label{Action: name, Params: [3]int{i, v}, kinds: "sv"}, t)
 				}
 			}
 		}
@@ -102,7 +106,7 @@ func IndexAction(name string, fn func(*Spec, *State, int, int, *State) bool) Act
 		for i := range sp.n() {
 			for idx := 1; idx <= sp.Config.MaxLogLen; idx++ {
 				if fn(sp, s, i, idx, t) {
-					emit(Label{Action: name, Params: [2]int{i, idx}, kinds: "sx"}, t)
+					emit(Label{Action: name, Params: [3]int{i, idx}, kinds: "sx"}, t)
 				}
 			}
 		}
@@ -117,7 +121,7 @@ func ReceiveAction(name string, fn func(*Spec, *State, int, int, Message, *State
 			m := &s.Messages[k].Msg
 			i, j := int(m.Dest), int(m.Source)
 			if fn(sp, s, i, j, *m, t) {
-				emit(Label{Action: name, Params: [2]int{i, j}, Msg: m, kinds: "ss"}, t)
+				emit(Label{Action: name, Params: [3]int{i, j}, Msg: m, kinds: "ss"}, t)
 			}
 		}
 	}}
@@ -146,6 +150,8 @@ func DefaultActions() []Action {
 		ServerAction("CheckQuorum", (*Spec).CheckQuorum),
 		ServerAction("ElectionTimerElapsed", (*Spec).ElectionTimerElapsed),
 		ValueAction("ClientRequest", (*Spec).ClientRequest),
+		ConfAction("ChangeConf", (*Spec).ChangeConf),
+		ServerAction("LeaveJoint", (*Spec).LeaveJoint),
 		ServerAction("AdvanceCommitIndex", (*Spec).AdvanceCommitIndex),
 		PairAction("AppendEntries", (*Spec).AppendEntries),
 		PairAction("Heartbeat", (*Spec).Heartbeat),

@@ -8,7 +8,8 @@ import (
 
 // ParseTLCConfig reads the CONSTANTS of a TLC model config (tla/MC*.cfg)
 // into a Config, so that the Go checker runs exactly the model TLC runs.
-// Server and Value must be sets of model values; the rest are numbers and
+// Server, InitServer and Value must be sets of model values (InitServer
+// is taken to be the first servers of Server); the rest are numbers and
 // booleans.
 func ParseTLCConfig(text string) (Config, error) {
 	var c Config
@@ -27,10 +28,14 @@ func ParseTLCConfig(text string) (Config, error) {
 	}
 	for _, name := range []string{"Server", "Value", "MaxTerm", "MaxLogLen", "MaxMessages",
 		"PreVoteEnabled", "CheckQuorumEnabled", "SnapshotEnabled", "TransferEnabled",
-		"ReadsEnabled", "ElectionTimeout", "MaxClockDrift", "LeaseDriftBound", "MaxTime", "MaxReads"} {
+		"ReadsEnabled", "ElectionTimeout", "MaxClockDrift", "LeaseDriftBound", "MaxTime", "MaxReads",
+		"InitServer", "MembershipEnabled"} {
 		if !seen[name] {
 			return c, fmt.Errorf("constant %s is not set", name)
 		}
+	}
+	if c.InitServers == c.Servers {
+		c.InitServers = 0 // every server, as in DefaultConfig
 	}
 	return c, c.Validate()
 }
@@ -71,6 +76,11 @@ func (c *Config) setConstant(name, value string) error {
 		c.Servers, err = set()
 	case "Value":
 		c.Values, err = set()
+	case "InitServer":
+		// The Go model takes InitServer to be s1..sk, the first k servers.
+		c.InitServers, err = set()
+	case "MembershipEnabled":
+		err = boolean(&c.Membership)
 	case "Nil":
 	case "MaxTerm":
 		err = num(&c.MaxTerm)

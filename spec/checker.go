@@ -131,7 +131,7 @@ func (sp *Spec) Check(opt Options) Result {
 	seen := newSeenSet()
 	res := Result{}
 	init := sp.Init()
-	fp := newEncoder(sp.n()).Fingerprint(&init)
+	fp := newEncoder(sp.Config).Fingerprint(&init)
 	seen.insert(fp, fp)
 	res.Distinct = 1
 	frontier := [][]node{{{init, fp}}}
@@ -191,7 +191,7 @@ func (sp *Spec) expand(blocks [][]node, seen *seenSet, workers int) ([][]node, [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			enc := newEncoder(sp.n())
+			enc := newEncoder(sp.Config)
 			var gen int64
 			var cur []node
 			for b := int(next.Add(1)) - 1; b < len(blocks); b = int(next.Add(1)) - 1 {
@@ -269,7 +269,7 @@ func (sp *Spec) counterexample(seen *seenSet, bad found) *Violation {
 		}
 		fp = p
 	}
-	enc := newEncoder(sp.n())
+	enc := newEncoder(sp.Config)
 	cur := sp.Init()
 	trace := []Step{{Action: "Init", State: cur}}
 	for k := len(chain) - 2; k >= 0; k-- {

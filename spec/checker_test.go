@@ -138,7 +138,7 @@ func TestSymmetricStatesHaveTheSameFingerprint(t *testing.T) {
 	cfg := Config{Servers: 4, Values: 2, MaxTerm: 3, MaxLogLen: 3, MaxMessages: 4, PreVote: true, CheckQuorum: true,
 		Snapshot: true, Transfer: true, Reads: true, ElectionTimeout: 2, MaxClockDrift: 1, MaxTime: 4, MaxReads: 2}
 	sp := New(cfg)
-	enc := newEncoder(cfg.Servers)
+	enc := newEncoder(cfg)
 	rng := rand.New(rand.NewPCG(1, 2))
 	seen := map[uint64]string{}
 	for walk := range 50 {

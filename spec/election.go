@@ -24,12 +24,24 @@ func (sp *Spec) n() int { return sp.Config.Servers }
 // IsMajority is IsMajority(S, voters).
 func IsMajority(set, voters Set) bool { return 2*(set&voters).Count() > voters.Count() }
 
-// Configuration is a TLA+ configuration record; it is joint when Outgoing
-// is not empty.
+// Configuration is a TLA+ configuration record [voters, outgoing,
+// learners, autoLeave]; it is joint when Outgoing is not empty. A server
+// may be an outgoing voter and a learner at once (a voter being demoted).
 type Configuration struct {
-	Voters   Set
-	Outgoing Set
+	Voters    Set
+	Outgoing  Set
+	Learners  Set
+	AutoLeave bool
 }
+
+// IsJoint is cfg.outgoing # {}.
+func (cfg Configuration) IsJoint() bool { return cfg.Outgoing != 0 }
+
+// AllVoters is AllVoters(cfg): the voters of either half.
+func (cfg Configuration) AllVoters() Set { return cfg.Voters | cfg.Outgoing }
+
+// Members is Members(cfg): the servers a leader replicates to.
+func (cfg Configuration) Members() Set { return cfg.Voters | cfg.Outgoing | cfg.Learners }
 
 // IsQuorumOf is IsQuorumOf(S, cfg): a majority of the voters and, in a
 // joint configuration, a majority of the outgoing voters too.
@@ -37,13 +49,46 @@ func IsQuorumOf(set Set, cfg Configuration) bool {
 	return IsMajority(set, cfg.Voters) && (cfg.Outgoing == 0 || IsMajority(set, cfg.Outgoing))
 }
 
-// Configuration is the fixed configuration of Raft.tla: every server votes.
-func (sp *Spec) Configuration() Configuration {
-	return Configuration{Voters: Set(1<<uint(sp.n()) - 1)}
+// InitConfiguration is InitConfiguration(i): the bootstrap configuration
+// of the servers in InitServer; the others start with none and wait for a
+// leader to contact them.
+func (sp *Spec) InitConfiguration(i int) Configuration {
+	k := sp.Config.initServers()
+	if i >= k {
+		return Configuration{}
+	}
+	return Configuration{Voters: Set(1<<uint(k) - 1)}
 }
 
-// IsQuorum is IsQuorum(S).
-func (sp *Spec) IsQuorum(set Set) bool { return IsQuorumOf(set, sp.Configuration()) }
+// Configuration is Configuration(i): that of the last configuration entry
+// of i's log, committed or not, else the initial one. It takes effect when
+// appended, on every server: a server that kept the old configuration
+// until it learned of the commit could be elected by an old majority after
+// the new configuration had committed entries that majority lacks. The
+// log keeps its compacted prefix (see snapshotIndex), so a snapshot's
+// configuration is that of its last configuration entry.
+func (sp *Spec) Configuration(s *State, i int) Configuration {
+	if !sp.Config.Membership {
+		return sp.InitConfiguration(i)
+	}
+	if idx := s.Log[i].LastConf(); idx > 0 {
+		return s.Log[i].At(idx).Conf
+	}
+	return sp.InitConfiguration(i)
+}
+
+// IsVoter is IsVoter(i): i votes in its own configuration. Only a voter
+// campaigns: a learner's election would need votes it does not count.
+func (sp *Spec) IsVoter(s *State, i int) bool {
+	return sp.Configuration(s, i).AllVoters().Has(i)
+}
+
+// IsQuorum is IsQuorum(i, S): S is a quorum of i's configuration. A server
+// outside it counts for nothing, so a leader that removed itself commits
+// without counting itself.
+func (sp *Spec) IsQuorum(s *State, i int, set Set) bool {
+	return IsQuorumOf(set, sp.Configuration(s, i))
+}
 
 // LastIndex is LastIndex(i).
 func (s *State) LastIndex(i int) int { return s.Log[i].Len() }
@@ -114,8 +159,9 @@ func (sp *Spec) ResetLeaderState(t *State, i int) {
 // server. The transfer flag marks the campaign of a leadership transfer,
 // which voters grant even in their leader lease: the old leader asked.
 func (sp *Spec) voteRequests(t *State, s *State, i int, typ MsgType, term int, transfer bool) {
+	voters := sp.Configuration(s, i).AllVoters()
 	for j := range sp.n() {
-		if j == i {
+		if j == i || !voters.Has(j) {
 			continue
 		}
 		t.send(Message{Type: typ, Term: Num(term), LastLogTerm: Num(s.LastTerm(i)),
@@ -145,7 +191,7 @@ func (sp *Spec) CampaignRequests(t, s *State, i int, transfer bool) {
 // PreVote it asks for pre-votes for currentTerm+1 without changing its
 // term, so that a server that cannot win does not disrupt the cluster.
 func (sp *Spec) Timeout(s *State, i int, t *State) bool {
-	if s.State[i] == Leader || !sp.TimerElapsed(s, i) {
+	if s.State[i] == Leader || !sp.TimerElapsed(s, i) || !sp.IsVoter(s, i) {
 		return false
 	}
 	if !sp.Config.PreVote {
@@ -166,7 +212,7 @@ func (sp *Spec) Timeout(s *State, i int, t *State) bool {
 // BecomeCandidate is BecomeCandidate(i): a pre-candidate that a quorum
 // would vote for starts the real election.
 func (sp *Spec) BecomeCandidate(s *State, i int, t *State) bool {
-	if !sp.Config.PreVote || s.State[i] != PreCandidate || !sp.IsQuorum(s.VotesGranted[i]) {
+	if !sp.Config.PreVote || s.State[i] != PreCandidate || !sp.IsQuorum(s, i, s.VotesGranted[i]) {
 		return false
 	}
 	sp.Campaign(s, i, t)
@@ -177,7 +223,7 @@ func (sp *Spec) BecomeCandidate(s *State, i int, t *State) bool {
 // BecomeLeader is BecomeLeader(i). The new leader appends a no-op of its
 // term so that it can commit, and so learn, all earlier entries.
 func (sp *Spec) BecomeLeader(s *State, i int, t *State) bool {
-	if s.State[i] != Candidate || !sp.IsQuorum(s.VotesGranted[i]) {
+	if s.State[i] != Candidate || !sp.IsQuorum(s, i, s.VotesGranted[i]) {
 		return false
 	}
 	*t = *s
@@ -208,7 +254,7 @@ func (sp *Spec) CheckQuorum(s *State, i int, t *State) bool {
 		return false
 	}
 	*t = *s
-	if sp.IsQuorum(s.RecentActive[i].With(i)) {
+	if sp.IsQuorum(s, i, s.RecentActive[i].With(i)) {
 		t.RecentActive[i] = 0
 	} else {
 		t.State[i] = Follower
@@ -304,7 +350,8 @@ func (s *State) answered(i, j int) bool { return (s.VotesGranted[i] | s.VotesRej
 // follower in its term, and its timer runs again.
 func (sp *Spec) countRejection(t *State, i, j int) {
 	t.VotesRejected[i] = t.VotesRejected[i].With(j)
-	if !sp.IsQuorum(sp.Configuration().Voters &^ t.VotesRejected[i]) {
+	cfg := sp.Configuration(t, i)
+	if !IsQuorumOf(cfg.AllVoters()&^t.VotesRejected[i], cfg) {
 		t.State[i] = Follower
 		t.Leader[i] = Nil
 		t.VotesGranted[i] = 0

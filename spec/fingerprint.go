@@ -11,8 +11,12 @@ import (
 // and read round.
 const localKeyLen = 16 + 6*MaxLogCap
 
-// msgKeyLen is the size of the encoding of one bag element.
-const msgKeyLen = 20 + 2*MaxLogCap
+// msgKeyLen is the size of the encoding of one bag element: its fields,
+// its entries, and the configurations of its configuration entries.
+const msgKeyLen = 20 + 2*MaxLogCap + confBytes*MaxLogCap
+
+// confBytes is the size of a configuration in an encoding.
+const confBytes = 3
 
 type localKey [localKeyLen]byte
 type msgKey [msgKeyLen]byte
@@ -25,6 +29,8 @@ type msgKey [msgKeyLen]byte
 // An encoder is not safe for concurrent use; each worker has its own.
 type encoder struct {
 	n     int
+	init  int  // Cardinality(InitServer): servers 0..init-1
+	confs bool // logs may hold configuration entries
 	keys  [MaxServers]localKey
 	order []int // servers sorted by key: order[pos] = old id
 	buf   []byte
@@ -32,8 +38,8 @@ type encoder struct {
 	msgs  []msgKey
 }
 
-func newEncoder(n int) *encoder {
-	return &encoder{n: n, order: make([]int, n)}
+func newEncoder(c Config) *encoder {
+	return &encoder{n: c.Servers, init: c.initServers(), confs: c.Membership, order: make([]int, c.Servers)}
 }
 
 func (e *encoder) localKey(s *State, i int) localKey {
@@ -48,6 +54,9 @@ func (e *encoder) localKey(s *State, i int) localKey {
 	k[5] = byte(s.SnapshotTerm[i])
 	l := &s.Log[i]
 	k[6] = byte(l.Len())
+	if i < e.init {
+		k[7] = 1 // i \in InitServer
+	}
 	putLog(k[8:], l)
 	r := k[8+2*MaxLogCap:]
 	r[0] = byte(s.HeardAt[i])
@@ -65,13 +74,23 @@ func (e *encoder) localKey(s *State, i int) localKey {
 }
 
 // putLog writes the entries of l into b, two bytes each: the checker's
-// bounds keep terms below 256.
+// bounds keep terms below 256 and values below 128. A configuration entry
+// names servers, which symmetry renames, so here it is only marked (bit
+// 7) with a summary that no renaming changes; appendConfs writes it in
+// full.
 func putLog(b []byte, l *Log) {
 	for x := 0; x < l.Len(); x++ {
 		e := l.s[x*entryBytes:]
 		b[2*x] = e[0]
-		b[2*x+1] = e[2]
+		b[2*x+1] = entryValueByte(e)
 	}
+}
+
+func entryValueByte(e string) byte {
+	if e[3] == 0 {
+		return e[2]
+	}
+	return 0x80 | byte(Set(e[3]).Count()) | byte(Set(e[4]).Count())<<3 | e[5]&0x80>>1
 }
 
 // appendLog appends the length and entries of l to b.
@@ -79,9 +98,32 @@ func appendLog(b []byte, l *Log) []byte {
 	b = append(b, byte(l.Len()))
 	for x := 0; x < l.Len(); x++ {
 		e := l.s[x*entryBytes:]
-		b = append(b, e[0], e[2])
+		b = append(b, e[0], entryValueByte(e))
 	}
 	return b
+}
+
+// appendConfs appends the configurations of l's configuration entries,
+// with the servers renamed.
+func appendConfs(b []byte, l *Log, rename *[MaxServers]byte) []byte {
+	for x := 0; x < l.Len(); x++ {
+		e := l.s[x*entryBytes:]
+		if e[3] != 0 {
+			b = append(b, renameSet(Set(e[3]), rename), renameSet(Set(e[4]), rename), renameSet(Set(e[5]&^0x80), rename)|e[5]&0x80)
+		}
+	}
+	return b
+}
+
+// renameSet is set with its servers renamed.
+func renameSet(set Set, rename *[MaxServers]byte) byte {
+	var out byte
+	for old := range MaxServers {
+		if set.Has(old) {
+			out |= 1 << rename[old]
+		}
+	}
+	return out
 }
 
 // Fingerprint is the 64-bit fingerprint of the canonical encoding of s. It
@@ -178,6 +220,15 @@ func (e *encoder) encode(s *State, b []byte) []byte {
 	b = append(b, byte(s.Now))
 	b = appendLog(b, &s.LastRead.Served)
 	b = appendLog(b, &s.LastRead.Required)
+	if e.confs {
+		for _, old := range e.order {
+			b = appendConfs(b, &s.Log[old], &rename)
+			b = appendConfs(b, &s.PendingRead[old].Required, &rename)
+			b = appendConfs(b, &s.FollowerRead[old].Required, &rename)
+		}
+		b = appendConfs(b, &s.LastRead.Served, &rename)
+		b = appendConfs(b, &s.LastRead.Required, &rename)
+	}
 	e.msgs = e.msgs[:0]
 	for _, p := range s.Messages {
 		e.msgs = append(e.msgs, encodeMessage(&p.Msg, p.Count, &rename))
@@ -212,6 +263,7 @@ func encodeMessage(m *Message, count uint8, rename *[MaxServers]byte) msgKey {
 	k[17] = byte(m.Seq)
 	k[18] = byte(m.Index)
 	putLog(k[20:], &m.Entries)
+	appendConfs(k[20+2*MaxLogCap:20+2*MaxLogCap], &m.Entries, rename)
 	return k
 }
 

@@ -17,6 +17,7 @@ func DefaultInvariants() []Invariant {
 		{"CommittedInElectableLogs", CommittedInElectableLogs},
 		{"SnapshotIsCommitted", SnapshotIsCommitted},
 		{"ReadLinearizable", ReadLinearizable},
+		{"LeaderIsVoter", LeaderIsVoter},
 	}
 }
 
@@ -100,9 +101,27 @@ func StateMachineSafety(sp *Spec, s *State) bool {
 	return true
 }
 
+// CouldElect is CouldElect(k): k may campaign (it is a voter of its
+// configuration) and its log is at least as up to date as those of a
+// quorum of that configuration, so it could win an election.
+func (sp *Spec) CouldElect(s *State, k int) bool {
+	cfg := sp.Configuration(s, k)
+	return cfg.AllVoters().Has(k) && IsQuorumOf(sp.voters(s, k), cfg)
+}
+
 // CommittedIsDurable is CommittedIsDurable: a committed entry is held by a
-// quorum of every configuration that could elect a leader.
+// quorum of every configuration that could elect a leader, in the sense
+// that no quorum of it lacks the entry (with an odd number of voters, a
+// majority holds it). Under membership changes those are the
+// configurations of the servers that could win an election now: a server
+// removed before it learned of its removal keeps the old configuration,
+// but the voters that did learn of it hold later entries and refuse it.
 func CommittedIsDurable(sp *Spec, s *State) bool {
+	all := Set(1<<uint(sp.n()) - 1)
+	var electable [MaxServers]bool
+	for k := range sp.n() {
+		electable[k] = sp.CouldElect(s, k)
+	}
 	for i := range sp.n() {
 		for n := 1; n <= int(s.CommitIndex[i]) && n <= s.Log[i].Len(); n++ {
 			e := s.Log[i].At(n)
@@ -112,8 +131,10 @@ func CommittedIsDurable(sp *Spec, s *State) bool {
 					holders = holders.With(k)
 				}
 			}
-			if !sp.IsQuorum(holders) {
-				return false
+			for k := range sp.n() {
+				if electable[k] && IsQuorumOf(all&^holders, sp.Configuration(s, k)) {
+					return false
+				}
 			}
 		}
 	}
@@ -133,7 +154,7 @@ func CommittedInElectableLogs(sp *Spec, s *State) bool {
 				if n <= s.Log[k].Len() && s.Log[k].At(n) == e {
 					continue
 				}
-				if sp.IsQuorum(sp.voters(s, k)) {
+				if sp.CouldElect(s, k) {
 					return false
 				}
 			}

@@ -37,7 +37,7 @@ func requireCounterexample(t *testing.T, sp *Spec, invariant string) *Violation 
 	assert.Equal(t, invariant, v.Invariant)
 	require.NotEmpty(t, v.Trace)
 	assert.Equal(t, "Init", v.Trace[0].Action)
-	enc := newEncoder(sp.n())
+	enc := newEncoder(sp.Config)
 	for k, step := range v.Trace {
 		holds := inv[0].Holds(sp, &step.State)
 		assert.Equal(t, k < len(v.Trace)-1, holds, "step %d: only the last state violates %s", k, invariant)
@@ -189,7 +189,7 @@ func TestCommittingAnOlderTermEntryByCountingBreaksCommittedInElectableLogs(t *t
 		}
 		best := 0
 		for idx := int(s.CommitIndex[i]) + 1; idx <= s.LastIndex(i); idx++ {
-			if sp.IsQuorum(sp.Agree(s, i, idx)) { // BUG: no check that the entry is of the current term
+			if sp.IsQuorum(s, i, sp.Agree(s, i, idx)) { // BUG: no check that the entry is of the current term
 				best = idx
 			}
 		}

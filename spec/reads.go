@@ -63,7 +63,7 @@ func (sp *Spec) ReadIndex(s *State, i int, t *State) bool {
 // follower that forwarded it.
 func (sp *Spec) ServeReadIndex(s *State, i int, t *State) bool {
 	p := s.PendingRead[i]
-	if s.State[i] != Leader || p == (PendingRead{}) || !sp.IsQuorum(s.ReadAcks[i]) || s.CommitIndex[i] < p.Index {
+	if s.State[i] != Leader || p == (PendingRead{}) || !sp.IsQuorum(s, i, s.ReadAcks[i]) || s.CommitIndex[i] < p.Index {
 		return false
 	}
 	*t = *s
@@ -150,7 +150,7 @@ func (sp *Spec) HandleReadIndexResponse(s *State, i, j int, m Message, t *State)
 // that start, so the lease is safe iff LeaseDriftBound >= 2*MaxClockDrift.
 func (sp *Spec) LeaseValid(s *State, i int) bool {
 	c := sp.Config
-	return s.ReadSeq[i] > 0 && sp.IsQuorum(s.ReadAcks[i]) &&
+	return s.ReadSeq[i] > 0 && sp.IsQuorum(s, i, s.ReadAcks[i]) &&
 		int(s.Now)+c.LeaseDriftBound < int(s.RoundStart[i])+c.ElectionTimeout+c.MaxClockDrift
 }
 

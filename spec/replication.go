@@ -38,7 +38,7 @@ func (sp *Spec) AdvanceCommitIndex(s *State, i int, t *State) bool {
 	}
 	best := 0
 	for idx := int(s.CommitIndex[i]) + 1; idx <= s.LastIndex(i); idx++ {
-		if sp.IsQuorum(sp.Agree(s, i, idx)) && s.Log[i].At(idx).Term == s.CurrentTerm[i] {
+		if sp.IsQuorum(s, i, sp.Agree(s, i, idx)) && s.Log[i].At(idx).Term == s.CurrentTerm[i] {
 			best = idx
 		}
 	}
@@ -47,6 +47,15 @@ func (sp *Spec) AdvanceCommitIndex(s *State, i int, t *State) bool {
 	}
 	*t = *s
 	t.CommitIndex[i] = Num(best)
+	if sp.Config.Membership && s.ConfIndex(i) <= best && !sp.IsVoter(s, i) {
+		// A leader outside its committed configuration steps down: it
+		// would go on committing with a quorum it is not part of, and
+		// keep the voters from electing one of their own.
+		t.State[i] = Follower
+		t.Leader[i] = Nil
+		t.LeaderRecent[i] = false
+		sp.ResetLeaderState(t, i)
+	}
 	return true
 }
 
@@ -56,7 +65,8 @@ func (sp *Spec) AdvanceCommitIndex(s *State, i int, t *State) bool {
 // index.
 func (sp *Spec) AppendEntries(s *State, i, j int, t *State) bool {
 	next := int(s.NextIndex[i][j])
-	if i == j || s.State[i] != Leader || next <= int(s.SnapshotIndex[i]) || next > s.LastIndex(i)+1 {
+	if i == j || s.State[i] != Leader || next <= int(s.SnapshotIndex[i]) || next > s.LastIndex(i)+1 ||
+		!sp.Configuration(s, i).Members().Has(j) {
 		return false
 	}
 	prev := next - 1
@@ -69,9 +79,10 @@ func (sp *Spec) AppendEntries(s *State, i, j int, t *State) bool {
 }
 
 // Heartbeat is Heartbeat(i, j). It carries min(commitIndex, matchIndex[j]):
-// j may commit only what the leader knows matches on j.
+// j may commit only what the leader knows matches on j. A leader contacts
+// only the members of its configuration.
 func (sp *Spec) Heartbeat(s *State, i, j int, t *State) bool {
-	if i == j || s.State[i] != Leader {
+	if i == j || s.State[i] != Leader || !sp.Configuration(s, i).Members().Has(j) {
 		return false
 	}
 	*t = *s
@@ -84,7 +95,8 @@ func (sp *Spec) Heartbeat(s *State, i, j int, t *State) bool {
 // SendSnapshot is SendSnapshot(i, j): j needs compacted entries. The
 // message's Entries are the compacted prefix, the state-machine image.
 func (sp *Spec) SendSnapshot(s *State, i, j int, t *State) bool {
-	if i == j || s.State[i] != Leader || s.NextIndex[i][j] > s.SnapshotIndex[i] {
+	if i == j || s.State[i] != Leader || s.NextIndex[i][j] > s.SnapshotIndex[i] ||
+		!sp.Configuration(s, i).Members().Has(j) {
 		return false
 	}
 	*t = *s

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // MaxServers is the largest cluster the fixed-size State can hold.
@@ -57,15 +58,22 @@ type Num = uint16
 const MaxNum = math.MaxUint16
 
 // Entry is a log entry. Value 0 is the no-op (Nil) a new leader appends;
-// client values are 1..Config.Values.
+// client values are 1..Config.Values. A configuration entry carries the
+// whole configuration after the change in Conf (its Value is 0); any other
+// entry has the zero Conf, which has no voters and so is no configuration.
 type Entry struct {
 	Term  Num
 	Value uint8
+	Conf  Configuration
 }
 
+// IsConf is IsConfEntry(e): e is a configuration entry.
+func (e Entry) IsConf() bool { return e.Conf.Voters != 0 }
+
 // entryBytes is the size of an entry in a Log's encoding: the term, low
-// byte first, then the value.
-const entryBytes = 3
+// byte first, the value, then the configuration: voters, outgoing voters,
+// and learners with autoLeave as bit 7.
+const entryBytes = 6
 
 // Log is a sequence of entries, 1-based as in TLA+. It is an immutable
 // string of fixed-width entries, for three reasons: it is a value that ==
@@ -85,11 +93,31 @@ func (l Log) Len() int { return len(l.s) / entryBytes }
 // At is the entry at the 1-based index idx.
 func (l Log) At(idx int) Entry {
 	b := l.s[(idx-1)*entryBytes:]
-	return Entry{Term: Num(b[0]) | Num(b[1])<<8, Value: b[2]}
+	return Entry{Term: Num(b[0]) | Num(b[1])<<8, Value: b[2],
+		Conf: Configuration{Voters: Set(b[3]), Outgoing: Set(b[4]), Learners: Set(b[5] &^ 0x80), AutoLeave: b[5]&0x80 != 0}}
+}
+
+func (e Entry) bytes() [entryBytes]byte {
+	l := byte(e.Conf.Learners)
+	if e.Conf.AutoLeave {
+		l |= 0x80
+	}
+	return [entryBytes]byte{byte(e.Term), byte(e.Term >> 8), e.Value, byte(e.Conf.Voters), byte(e.Conf.Outgoing), l}
 }
 
 func (e Entry) encode() string {
-	return string([]byte{byte(e.Term), byte(e.Term >> 8), e.Value})
+	b := e.bytes()
+	return string(b[:])
+}
+
+// LastConf is the index of the last configuration entry of l, 0 if none.
+func (l Log) LastConf() int {
+	for idx := l.Len(); idx >= 1; idx-- {
+		if l.s[(idx-1)*entryBytes+3] != 0 {
+			return idx
+		}
+	}
+	return 0
 }
 
 // Append is l with e appended.
@@ -118,7 +146,8 @@ func (l Log) Concat(m Log) Log {
 func LogOf(entries ...Entry) Log {
 	b := make([]byte, 0, len(entries)*entryBytes)
 	for _, e := range entries {
-		b = append(b, byte(e.Term), byte(e.Term>>8), e.Value)
+		eb := e.bytes()
+		b = append(b, eb[:]...)
 	}
 	return Log{string(b)}
 }
@@ -131,6 +160,17 @@ func (s Set) Has(i int) bool { return s&(1<<uint(i)) != 0 }
 
 // With is s \cup {i}.
 func (s Set) With(i int) Set { return s | 1<<uint(i) }
+
+// String renders the set as TLA+, e.g. {s1, s3}.
+func (s Set) String() string {
+	var names []string
+	for i := range MaxServers {
+		if s.Has(i) {
+			names = append(names, fmt.Sprintf("s%d", i+1))
+		}
+	}
+	return "{" + strings.Join(names, ", ") + "}"
+}
 
 // Count is Cardinality(s).
 func (s Set) Count() int {
@@ -160,6 +200,21 @@ type Config struct {
 	LeaseDriftBound int  // the drift the lease subtracts
 	MaxTime         int  // bound on now
 	MaxReads        int  // bound on each leader's read rounds
+
+	// Membership is MembershipEnabled: leaders change the configuration
+	// (ChangeConf, LeaveJoint). InitServers is Cardinality(InitServer),
+	// the voters of the initial configuration, servers s1..sInitServers;
+	// 0 means every server. The other servers start outside the cluster.
+	Membership  bool
+	InitServers int
+}
+
+// initServers is the number of servers in InitServer.
+func (c Config) initServers() int {
+	if c.InitServers == 0 {
+		return c.Servers
+	}
+	return c.InitServers
 }
 
 // DefaultConfig is the model of tla/MCRaft.cfg.
@@ -190,6 +245,12 @@ func (c Config) Validate() error {
 		if b.v < 0 || b.v > 50 {
 			errs = append(errs, fmt.Errorf("%s must be in 0..50, got %d", b.name, b.v))
 		}
+	}
+	if c.InitServers < 0 || c.InitServers > c.Servers {
+		errs = append(errs, fmt.Errorf("init-servers must be in 0..servers (%d), got %d", c.Servers, c.InitServers))
+	}
+	if c.InitServers != 0 && c.InitServers != c.Servers && !c.Membership {
+		errs = append(errs, fmt.Errorf("init-servers %d < servers %d needs membership changes, or the others never join", c.InitServers, c.Servers))
 	}
 	if c.MaxMessages < 0 || c.MaxMessages > 32 {
 		errs = append(errs, fmt.Errorf("max-messages must be in 0..32, got %d", c.MaxMessages))

@@ -6,7 +6,8 @@ package spec
 // leadership to j. Until the transfer ends it takes no entries, so that j
 // can catch up.
 func (sp *Spec) TransferLeadership(s *State, i, j int, t *State) bool {
-	if !sp.Config.Transfer || s.State[i] != Leader || i == j || s.LeadTransferee[i] != Nil {
+	if !sp.Config.Transfer || s.State[i] != Leader || i == j || s.LeadTransferee[i] != Nil ||
+		!sp.Configuration(s, i).AllVoters().Has(j) {
 		return false
 	}
 	*t = *s
@@ -42,12 +43,13 @@ func (sp *Spec) AbortTransfer(s *State, i int, t *State) bool {
 // transferee campaigns at once, skipping PreVote (the leader asked for it),
 // in a new term as every campaign must, since its vote in the current term
 // may already be spent. A stale request is dropped, and so is one that
-// finds i campaigning already, as the implementation does.
+// finds i campaigning already or no longer a voter, as the implementation
+// does.
 func (sp *Spec) HandleTimeoutNowRequest(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != TimeoutNowRequest || m.Term > s.CurrentTerm[i] {
 		return false
 	}
-	if m.Term != s.CurrentTerm[i] || s.State[i] != Follower {
+	if m.Term != s.CurrentTerm[i] || s.State[i] != Follower || !sp.IsVoter(s, i) {
 		*t = *s
 		t.discard(m)
 		return true

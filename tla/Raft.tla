@@ -3,7 +3,8 @@
 (* Raft as github.com/raftcheck/raftcheck implements it: elections with     *)
 (* PreVote, CheckQuorum and leader stickiness; log replication with the    *)
 (* current-term commit rule; heartbeats that carry a safe commit index;    *)
-(* snapshots and log compaction; leadership transfer; crash and restart  *)
+(* snapshots and log compaction; leadership transfer; joint-consensus     *)
+(* membership changes with learners; crash and restart                   *)
 (* with durable currentTerm, votedFor, log and snapshot; a network that    *)
 (* loses, duplicates and reorders messages.                                *)
 (*                                                                         *)
@@ -30,6 +31,12 @@
 (*    mmatchIndex; the leader moves nextIndex back to at most hint+1 and   *)
 (*    at least by one, never below matchIndex+1. This is the "reject with  *)
 (*    a hint" form of fast backtracking.                                   *)
+(*  - A configuration is an entry of the log, [voters, outgoing, learners, *)
+(*    autoLeave], and takes effect when appended: a server's              *)
+(*    configuration is that of the last configuration entry of its log    *)
+(*    (whose compacted prefix stands for the snapshot), else the initial  *)
+(*    one. Server is the set of potential servers; InitServer the voters  *)
+(*    of the initial configuration; the others start outside it.          *)
 (*  - The bounds (MaxTerm, MaxLogLen, MaxMessages) are a state constraint, *)
 (*    not part of the actions: TLC and spec/ discard states outside them.  *)
 (***************************************************************************)
@@ -51,7 +58,9 @@ CONSTANTS
     MaxClockDrift,      \* the true bound on the error of a measured interval
     LeaseDriftBound,    \* the drift the lease subtracts; safe iff >= 2 * MaxClockDrift
     MaxTime,            \* bound on now (state constraint)
-    MaxReads            \* bound on each leader's read rounds (state constraint)
+    MaxReads,           \* bound on each leader's read rounds (state constraint)
+    InitServer,         \* the voters of the initial configuration, a subset of Server
+    MembershipEnabled   \* BOOLEAN: leaders change the configuration
 
 \* Server states.
 Follower == "Follower"
@@ -116,16 +125,49 @@ Min(a, b) == IF a < b THEN a ELSE b
 Max(a, b) == IF a > b THEN a ELSE b
 MaxOf(S) == CHOOSE x \in S : \A y \in S : x >= y
 
-\* A configuration is [voters |-> set, outgoing |-> set]. It is joint when
-\* outgoing is not empty; then a quorum needs a majority of both.
+\* A configuration is [voters, outgoing, learners, autoLeave]. It is joint
+\* when outgoing (the old voters) is not empty; then a quorum needs a
+\* majority of both halves. Learners count in no quorum. A server may be an
+\* outgoing voter and a learner at once (a voter being demoted).
 IsMajority(S, voters) == 2 * Cardinality(S \cap voters) > Cardinality(voters)
 IsQuorumOf(S, cfg) ==
     /\ IsMajority(S, cfg.voters)
     /\ cfg.outgoing = {} \/ IsMajority(S, cfg.outgoing)
+AllVoters(cfg) == cfg.voters \cup cfg.outgoing
+Members(cfg) == cfg.voters \cup cfg.outgoing \cup cfg.learners
 
-\* This module keeps the membership fixed: every server votes.
-Configuration == [voters |-> Server, outgoing |-> {}]
-IsQuorum(S) == IsQuorumOf(S, Configuration)
+\* The conf of an entry that is no configuration: it has no voters.
+NoConf == [voters |-> {}, outgoing |-> {}, learners |-> {}, autoLeave |-> FALSE]
+IsConfEntry(e) == e.conf.voters /= {}
+
+\* The initial configuration: the servers of InitServer vote; the others
+\* have none, and wait for a leader to contact them.
+InitConfiguration(i) ==
+    IF i \in InitServer
+      THEN [voters |-> InitServer, outgoing |-> {}, learners |-> {}, autoLeave |-> FALSE]
+      ELSE NoConf
+
+\* The index of the last configuration entry of i's log, 0 if none.
+ConfIndex(i) ==
+    LET idxs == {idx \in 1..Len(log[i]) : IsConfEntry(log[i][idx])}
+    IN IF idxs = {} THEN 0 ELSE MaxOf(idxs)
+
+\* A configuration takes effect when appended, committed or not, on every
+\* server: a server that kept the old configuration until it learned of
+\* the commit could be elected by an old majority after the new
+\* configuration had committed entries that majority lacks. Truncating the
+\* log can take a server back to an earlier configuration.
+Configuration(i) ==
+    IF ConfIndex(i) = 0 THEN InitConfiguration(i) ELSE log[i][ConfIndex(i)].conf
+
+\* Only a voter campaigns: a learner's election would need votes it does
+\* not count.
+IsVoter(i) == i \in AllVoters(Configuration(i))
+
+\* S is a quorum of i's configuration. A server outside it counts for
+\* nothing, so a leader that removed itself commits without counting
+\* itself.
+IsQuorum(i, S) == IsQuorumOf(S, Configuration(i))
 
 LastIndex(i) == Len(log[i])
 \* The term at idx, read the way an implementation can after compaction.
@@ -241,7 +283,7 @@ VoteRequest(i, type, term, transfer) ==
     {[mtype |-> type, mterm |-> term, mlastLogTerm |-> LastTerm(i),
       mlastLogIndex |-> LastIndex(i), mtransfer |-> transfer,
       msource |-> i, mdest |-> j] :
-        j \in Server \ {i}}
+        j \in AllVoters(Configuration(i)) \ {i}}
 
 \* Start a real campaign: a new term, a vote for oneself. The caller sends
 \* the vote requests (CampaignRequests).
@@ -265,12 +307,12 @@ CampaignRequests(i, transfer) ==
 Timeout(i) ==
     /\ state[i] /= Leader
     /\ TimerElapsed(i)
+    /\ IsVoter(i)
     /\ IF PreVoteEnabled
          THEN /\ state' = [state EXCEPT ![i] = PreCandidate]
               /\ leader' = [leader EXCEPT ![i] = Nil]
               /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
               /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
-    /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
               /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
               /\ SendAll(VoteRequest(i, PreVoteRequest, currentTerm[i] + 1, FALSE))
               /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex,
@@ -283,7 +325,7 @@ Timeout(i) ==
 BecomeCandidate(i) ==
     /\ PreVoteEnabled
     /\ state[i] = PreCandidate
-    /\ IsQuorum(votesGranted[i])
+    /\ IsQuorum(i, votesGranted[i])
     /\ Campaign(i)
     /\ SendAll(CampaignRequests(i, FALSE))
     /\ UNCHANGED readVars
@@ -292,11 +334,11 @@ BecomeCandidate(i) ==
 \* term, so that it can commit (and so learn) everything committed before.
 BecomeLeader(i) ==
     /\ state[i] = Candidate
-    /\ IsQuorum(votesGranted[i])
+    /\ IsQuorum(i, votesGranted[i])
     /\ state' = [state EXCEPT ![i] = Leader]
     /\ leader' = [leader EXCEPT ![i] = i]
     /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
-                                                   value |-> Nil])]
+                                                   value |-> Nil, conf |-> NoConf])]
     /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> LastIndex(i) + 1]]
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
@@ -318,7 +360,7 @@ BecomeLeader(i) ==
 CheckQuorum(i) ==
     /\ CheckQuorumEnabled
     /\ state[i] = Leader
-    /\ IF IsQuorum(recentActive[i] \cup {i})
+    /\ IF IsQuorum(i, recentActive[i] \cup {i})
          THEN /\ recentActive' = [recentActive EXCEPT ![i] = {}]
               /\ UNCHANGED <<state, leaderRecent, votesGranted, votesRejected, leader, nextIndex,
                              matchIndex, leadTransferee, roundVars>>
@@ -348,6 +390,7 @@ TransferLeadership(i, j) ==
     /\ state[i] = Leader
     /\ i /= j
     /\ leadTransferee[i] = Nil
+    /\ j \in AllVoters(Configuration(i))
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = j]
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex,
                    snapshotIndex, snapshotTerm, votesGranted, votesRejected, leader, nextIndex,
@@ -387,7 +430,7 @@ ClientRequest(i, v) ==
     /\ state[i] = Leader
     /\ leadTransferee[i] = Nil
     /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
-                                                   value |-> v])]
+                                                   value |-> v, conf |-> NoConf])]
     /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, messages>>
@@ -402,14 +445,22 @@ Agree(i, idx) == {i} \cup {k \in Server : matchIndex[i][k] >= idx}
 AdvanceCommitIndex(i) ==
     /\ state[i] = Leader
     /\ LET committable == {idx \in commitIndex[i] + 1 .. LastIndex(i) :
-                              /\ IsQuorum(Agree(i, idx))
+                              /\ IsQuorum(i, Agree(i, idx))
                               /\ log[i][idx].term = currentTerm[i]}
        IN /\ committable /= {}
           /\ commitIndex' = [commitIndex EXCEPT ![i] = MaxOf(committable)]
-    /\ UNCHANGED <<currentTerm, state, votedFor, log, snapshotIndex,
-                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
-                   leaderRecent, recentActive, leadTransferee, messages>>
-    /\ UNCHANGED readVars
+          \* A leader outside its committed configuration steps down: it
+          \* would go on committing with a quorum it is not part of, and
+          \* keep the voters from electing one of their own.
+          /\ IF MembershipEnabled /\ ConfIndex(i) <= MaxOf(committable) /\ ~IsVoter(i)
+               THEN /\ state' = [state EXCEPT ![i] = Follower]
+                    /\ leader' = [leader EXCEPT ![i] = Nil]
+                    /\ leaderRecent' = [leaderRecent EXCEPT ![i] = FALSE]
+                    /\ ResetLeaderState(i)
+               ELSE UNCHANGED <<state, leader, leaderRecent, votesGranted, votesRejected,
+                                nextIndex, matchIndex, recentActive, leadTransferee, roundVars>>
+    /\ UNCHANGED <<currentTerm, votedFor, log, snapshotIndex, snapshotTerm, messages,
+                   now, heardAt, followerRead, lastRead>>
 
 \* Send j its entries from nextIndex[i][j] on, in one message, as the
 \* implementation batches them; with none to send, the message probes
@@ -417,6 +468,7 @@ AdvanceCommitIndex(i) ==
 AppendEntries(i, j) ==
     /\ i /= j
     /\ state[i] = Leader
+    /\ j \in Members(Configuration(i))
     /\ nextIndex[i][j] > snapshotIndex[i]
     /\ nextIndex[i][j] <= LastIndex(i) + 1
     /\ LET prev == nextIndex[i][j] - 1
@@ -431,10 +483,12 @@ AppendEntries(i, j) ==
 
 \* A heartbeat carries min(commitIndex, matchIndex[j]): j may commit only
 \* what the leader knows matches on j. It also carries the leader's read
-\* round, which j echoes back.
+\* round, which j echoes back. A leader contacts only the members of its
+\* configuration.
 Heartbeat(i, j) ==
     /\ i /= j
     /\ state[i] = Leader
+    /\ j \in Members(Configuration(i))
     /\ Send([mtype |-> HeartbeatRequest, mterm |-> currentTerm[i],
              mcommitIndex |-> Min(commitIndex[i], matchIndex[i][j]),
              mseq |-> readSeq[i], msource |-> i, mdest |-> j])
@@ -448,6 +502,7 @@ Heartbeat(i, j) ==
 SendSnapshot(i, j) ==
     /\ i /= j
     /\ state[i] = Leader
+    /\ j \in Members(Configuration(i))
     /\ nextIndex[i][j] <= snapshotIndex[i]
     /\ Send([mtype |-> InstallSnapshotRequest, mterm |-> currentTerm[i],
              msnapshotIndex |-> snapshotIndex[i],
@@ -521,7 +576,7 @@ Answered(i, j) == j \in votesGranted[i] \cup votesRejected[i]
 \* A rejection in the campaign's term counts towards losing: a (pre-)
 \* candidate that the servers yet to reject can no longer make a quorum
 \* goes back to follower in its term, and its timer runs again.
-Lost(i, j) == ~IsQuorum(Server \ (votesRejected[i] \cup {j}))
+Lost(i, j) == ~IsQuorum(i, Server \ (votesRejected[i] \cup {j}))
 
 CountRejection(i, j, rejected) ==
     /\ state' = IF rejected /\ Lost(i, j) THEN [state EXCEPT ![i] = Follower] ELSE state
@@ -731,11 +786,12 @@ HandleInstallSnapshotRequest(i, j, m) ==
 \* The transferee campaigns at once, skipping PreVote (the leader asked for
 \* it), in a new term as every campaign must: a vote in the current term
 \* may already be spent. A stale request is dropped, and so is one that
-\* finds i campaigning already, as the implementation does.
+\* finds i campaigning already or no longer a voter, as the implementation
+\* does.
 HandleTimeoutNowRequest(i, j, m) ==
     /\ m.mtype = TimeoutNowRequest
     /\ m.mterm <= currentTerm[i]
-    /\ IF m.mterm = currentTerm[i] /\ state[i] = Follower
+    /\ IF m.mterm = currentTerm[i] /\ state[i] = Follower /\ IsVoter(i)
          THEN /\ Campaign(i)
               /\ messages' = (messages (-) SetToBag({m}))
                                 (+) SetToBag(CampaignRequests(i, TRUE))
@@ -797,7 +853,7 @@ ReadIndex(i) ==
 ServeReadIndex(i) ==
     /\ state[i] = Leader
     /\ pendingRead[i] /= NoRead
-    /\ IsQuorum(readAcks[i])
+    /\ IsQuorum(i, readAcks[i])
     /\ commitIndex[i] >= pendingRead[i].index
     /\ IF pendingRead[i].from = Nil
          THEN /\ lastRead' = [served |-> SubSeq(log[i], 1, pendingRead[i].index),
@@ -846,7 +902,7 @@ ServeFollowerRead(i) ==
 \* safe iff LeaseDriftBound >= 2 * MaxClockDrift.
 LeaseValid(i) ==
     /\ readSeq[i] > 0
-    /\ IsQuorum(readAcks[i])
+    /\ IsQuorum(i, readAcks[i])
     /\ now + LeaseDriftBound < roundStart[i] + ElectionTimeout + MaxClockDrift
 
 \* A lease read needs CheckQuorum (stickiness is what keeps rivals from
@@ -903,6 +959,68 @@ HandleReadIndexResponse(i, j, m) ==
                    roundVars, lastRead>>
 
 -----------------------------------------------------------------------------
+(* Membership changes *)
+
+\* The leader may append a configuration entry. One change at a time: a
+\* leader whose configuration entry is not committed could otherwise
+\* append a second one whose quorums do not intersect those of the first's
+\* predecessor. A new leader first commits an entry of its term, which
+\* commits (or overwrites) whatever configuration entry an earlier leader
+\* left uncommitted. No change while a leadership transfer is under way,
+\* which could hand leadership to a server the change removes.
+ConfChangeAllowed(i) ==
+    /\ MembershipEnabled
+    /\ state[i] = Leader
+    /\ leadTransferee[i] = Nil
+    /\ CommittedInTerm(i)
+    /\ ConfIndex(i) <= commitIndex[i]
+
+\* The leader appends the configuration with these voters and learners,
+\* whole (not as a delta). A change of the voter set goes through the
+\* joint configuration (the old voters outgoing), whose quorums intersect
+\* those of both the old and the new configuration; the model leaves it
+\* automatically (autoLeave, LeaveJoint). A change of the learners alone is
+\* direct: learners count in no quorum.
+ChangeConf(i, voters, learners) ==
+    LET cur == Configuration(i)
+        next == IF voters = cur.voters
+                  THEN [voters |-> voters, outgoing |-> {}, learners |-> learners,
+                        autoLeave |-> FALSE]
+                  ELSE [voters |-> voters, outgoing |-> cur.voters, learners |-> learners,
+                        autoLeave |-> TRUE]
+    IN
+    /\ ConfChangeAllowed(i)
+    /\ voters /= {}
+    /\ voters \cap learners = {}
+    /\ cur.outgoing = {}
+    /\ ~(voters = cur.voters /\ learners = cur.learners)
+    /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
+                                                   value |-> Nil, conf |-> next])]
+    /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
+                   leaderRecent, recentActive, leadTransferee, messages>>
+    /\ UNCHANGED readVars
+
+\* Once the joint configuration's entry is committed (so a quorum of the
+\* old voters knows of the new ones), the leader appends the configuration
+\* of the new voters alone.
+LeaveJoint(i) ==
+    LET cur == Configuration(i)
+    IN
+    /\ MembershipEnabled
+    /\ state[i] = Leader
+    /\ cur.outgoing /= {}
+    /\ cur.autoLeave
+    /\ ConfIndex(i) <= commitIndex[i]
+    /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i], value |-> Nil,
+                  conf |-> [voters |-> cur.voters, outgoing |-> {},
+                            learners |-> cur.learners, autoLeave |-> FALSE]])]
+    /\ UNCHANGED <<currentTerm, state, votedFor, commitIndex, snapshotIndex,
+                   snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
+                   leaderRecent, recentActive, leadTransferee, messages>>
+    /\ UNCHANGED readVars
+
+-----------------------------------------------------------------------------
 (* Network faults *)
 
 DropMessage(m) ==
@@ -947,6 +1065,8 @@ Next ==
     \/ \E i \in Server : CheckQuorum(i)
     \/ \E i \in Server : ElectionTimerElapsed(i)
     \/ \E i \in Server, v \in Value : ClientRequest(i, v)
+    \/ \E i \in Server, voters, learners \in SUBSET Server : ChangeConf(i, voters, learners)
+    \/ \E i \in Server : LeaveJoint(i)
     \/ \E i \in Server : AdvanceCommitIndex(i)
     \/ \E i, j \in Server : AppendEntries(i, j)
     \/ \E i, j \in Server : Heartbeat(i, j)
@@ -977,7 +1097,8 @@ StateConstraint ==
     /\ now <= MaxTime
     /\ \A i \in Server : readSeq[i] <= MaxReads
 
-Symmetry == Permutations(Server)
+\* Renaming servers preserves behaviours as long as it keeps InitServer.
+Symmetry == {p \in Permutations(Server) : \A s \in InitServer : p[s] \in InitServer}
 
 -----------------------------------------------------------------------------
 (* Invariants *)
@@ -1010,18 +1131,27 @@ StateMachineSafety ==
     /\ \A i, j \in Server :
            \A n \in 1..Min(commitIndex[i], commitIndex[j]) : log[i][n] = log[j][n]
 
-\* A committed entry is held by a quorum of every configuration that could
-\* elect a leader (here, the fixed configuration).
-CommittedIsDurable ==
-    \A i \in Server :
-        \A n \in 1..commitIndex[i] :
-            IsQuorum({k \in Server : n <= Len(log[k]) /\ log[k][n] = log[i][n]})
-
 \* The servers whose log comparison would grant k a vote.
 Voters(k) ==
     {v \in Server : \/ LastTerm(k) > LastTerm(v)
                     \/ /\ LastTerm(k) = LastTerm(v)
                        /\ LastIndex(k) >= LastIndex(v)}
+
+\* k may campaign, and its log is at least as up to date as those of a
+\* quorum of its configuration: it could win an election.
+CouldElect(k) == IsVoter(k) /\ IsQuorum(k, Voters(k))
+
+\* A committed entry is held by a quorum of every configuration that could
+\* elect a leader, in the sense that no quorum of it lacks the entry (with
+\* an odd number of voters, a majority holds it). Those are the
+\* configurations of the servers that could win an election now: a server
+\* removed before it learned of its removal keeps the old configuration,
+\* but the voters that did learn of it hold later entries and refuse it.
+CommittedIsDurable ==
+    \A i \in Server :
+        \A n \in 1..commitIndex[i] :
+            LET holders == {k \in Server : n <= Len(log[k]) /\ log[k][n] = log[i][n]}
+            IN \A k \in Server : CouldElect(k) => ~IsQuorum(k, Server \ holders)
 
 \* A server whose log lacks a committed entry cannot collect a quorum of
 \* votes. This fails as soon as a leader commits an entry that a later
@@ -1030,7 +1160,7 @@ Voters(k) ==
 CommittedInElectableLogs ==
     \A i, k \in Server :
         \A n \in 1..commitIndex[i] :
-            ~(n <= Len(log[k]) /\ log[k][n] = log[i][n]) => ~IsQuorum(Voters(k))
+            ~(n <= Len(log[k]) /\ log[k][n] = log[i][n]) => ~CouldElect(k)
 
 \* A read returns a state that includes every entry committed before the
 \* read began.
@@ -1043,5 +1173,11 @@ SnapshotIsCommitted ==
     \A i \in Server :
         /\ snapshotIndex[i] <= commitIndex[i]
         /\ snapshotIndex[i] > 0 => snapshotTerm[i] = log[i][snapshotIndex[i]].term
+
+\* A leader is a voter of its configuration, or that configuration's entry
+\* is not yet committed: the leader that removed itself leads until then,
+\* without counting itself, and steps down when it commits.
+LeaderIsVoter ==
+    \A i \in Server : state[i] = Leader => IsVoter(i) \/ ConfIndex(i) > commitIndex[i]
 
 =============================================================================

@@ -73,7 +73,8 @@ IsLine(name) == l <= Len(TraceLog) /\ line.name = name
 \* The message of the line as Raft.tla's record of its type.
 EntriesOf(m) == [k \in 1..Len(m.mentries) |->
                     [term |-> m.mentries[k].term,
-                     value |-> IF m.mentries[k].value = 0 THEN Nil ELSE m.mentries[k].value]]
+                     value |-> IF m.mentries[k].value = 0 THEN Nil ELSE m.mentries[k].value,
+                     conf |-> NoConf]]
 
 MessageOf(m) ==
     CASE m.mtype \in {PreVoteRequest, RequestVoteRequest} ->
