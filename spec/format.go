@@ -18,6 +18,11 @@ func (l Log) String() string {
 		if e.Value != 0 {
 			v = fmt.Sprintf("v%d", e.Value)
 		}
+		if e.IsConf() {
+			parts = append(parts, fmt.Sprintf("[term |-> %d, value |-> %s, conf |-> [voters |-> %v, outgoing |-> %v, learners |-> %v, autoLeave |-> %s]]",
+				e.Term, v, e.Conf.Voters, e.Conf.Outgoing, e.Conf.Learners, strings.ToUpper(fmt.Sprint(e.Conf.AutoLeave))))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("[term |-> %d, value |-> %s]", e.Term, v))
 	}
 	return "<<" + strings.Join(parts, ", ") + ">>"

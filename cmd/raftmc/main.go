@@ -93,6 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (spec.Config, spec.Options, boo
 	fs.IntVar(&cfg.LeaseDriftBound, "lease-drift-bound", cfg.LeaseDriftBound, "LeaseDriftBound: the drift the lease subtracts")
 	fs.IntVar(&cfg.MaxTime, "max-time", cfg.MaxTime, "bound on real time (MaxTime)")
 	fs.IntVar(&cfg.MaxReads, "max-reads", cfg.MaxReads, "bound on each leader's read rounds (MaxReads)")
+	fs.BoolVar(&cfg.Membership, "membership", cfg.Membership, "MembershipEnabled: ChangeConf and LeaveJoint")
+	fs.IntVar(&cfg.InitServers, "init-servers", cfg.InitServers, "Cardinality(InitServer), the initial voters s1..sk (0: every server)")
 	fs.IntVar(&opt.Workers, "workers", runtime.GOMAXPROCS(0), "worker goroutines")
 	fs.IntVar(&opt.MaxStates, "max-states", 0, "stop after the level that passes this many states (0: no limit)")
 	verbose := fs.Bool("v", false, "print progress per level on stderr")
