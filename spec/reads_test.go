@@ -43,6 +43,9 @@ func withoutEmptyAppends(sp *Spec) {
 }
 
 func TestLeaseReadsAreLinearizableWhenTheLeaseCoversTheDrift(t *testing.T) {
+	if !*long {
+		t.Skip("a larger model: run with -spec.long (CI does)")
+	}
 	sp := readsSpec(readsConfig(2)) // LeaseDriftBound = 2 * MaxClockDrift
 	res := sp.Check(Options{})
 	if res.Violation != nil {
