@@ -73,9 +73,8 @@ type Leaf struct {
 
 // Cert is an issued certificate with its key.
 type Cert struct {
-	TLS               tls.Certificate
-	CertPEM, KeyPEM   []byte
-	certPath, keyPath string
+	TLS             tls.Certificate
+	CertPEM, KeyPEM []byte
 }
 
 // Issue signs a certificate for l.
