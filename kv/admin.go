@@ -212,41 +212,20 @@ func (s *Service) ChangeMembership(ctx context.Context, changes []raft.ConfChang
 }
 
 func (s *Service) changeMembership(ctx context.Context, changes []raft.ConfChangeSingle, extra func(raft.ConfState) error) (raft.ConfState, error) {
-	type outcome struct {
-		cs  raft.ConfState
-		err error
-	}
-	out := make(chan outcome, 1)
-	var cw *ChangeWait // touched only on the node's goroutine
-	err := s.node.Submit(ctx, func(*node.Node) {
-		var err error
-		cw, err = s.startChange(changes, extra, func(cs raft.ConfState, err error) { out <- outcome{cs, err} })
+	return await(ctx, s, membershipChange(changes), func(done func(raft.ConfState, error)) (func(), error) {
+		cw, err := s.startChange(changes, extra, done)
 		if err != nil {
-			out <- outcome{err: err}
+			return nil, err
 		}
+		return cw.Cancel, nil
 	})
-	if err != nil {
-		// Never proposed: nothing changed.
-		return raft.ConfState{}, fmt.Errorf("kv: change membership %v: %w", changes, err)
-	}
-	select {
-	case o := <-out:
-		return o.cs, o.err
-	case <-ctx.Done():
-		select {
-		case o := <-out:
-			return o.cs, o.err
-		default:
-		}
-		_ = s.node.Submit(context.WithoutCancel(ctx), func(*node.Node) {
-			if cw != nil {
-				cw.Cancel()
-			}
-		})
-		return raft.ConfState{}, fmt.Errorf("%w: change membership %v: not in effect when the wait ended: %w", ErrOutcomeUnknown, changes, ctx.Err())
-	case <-s.node.Done():
-		return raft.ConfState{}, fmt.Errorf("%w: change membership %v: %w", ErrOutcomeUnknown, changes, node.ErrStopped)
-	}
+}
+
+// membershipChange names a change in errors.
+type membershipChange []raft.ConfChangeSingle
+
+func (c membershipChange) String() string {
+	return fmt.Sprintf("change membership %v", []raft.ConfChangeSingle(c))
 }
 
 // AddVoter adds node id as a voter (see ChangeMembership). A new node

@@ -192,42 +192,57 @@ func (s *Service) pendingKeys() []sessionKey {
 // ctx ends, or the node stops. When ctx ends first the error wraps both
 // ErrOutcomeUnknown and ctx's error. Do is safe for concurrent use.
 func (s *Service) Do(ctx context.Context, cmd Command) (Result, error) {
+	return await(ctx, s, cmd, func(done func(Result, error)) (func(), error) {
+		p, err := s.Start(cmd, done)
+		if err != nil {
+			return nil, err
+		}
+		return p.Cancel, nil
+	})
+}
+
+// await runs start on the node's goroutine and waits for the answer it
+// hands done (what names it in errors, formatted only then), until ctx ends or the node stops. start returns how to stop
+// waiting, or an error if it started nothing. When ctx ends first, the
+// wait is cancelled on the node and the error wraps ErrOutcomeUnknown and
+// ctx's error: what was started may still take effect.
+func await[T any](ctx context.Context, s *Service, what fmt.Stringer, start func(done func(T, error)) (func(), error)) (T, error) {
 	type outcome struct {
-		res Result
+		v   T
 		err error
 	}
+	var zero T
 	out := make(chan outcome, 1)
-	var p *Pending // touched only on the node's goroutine
+	var cancel func() // touched only on the node's goroutine
 	err := s.node.Submit(ctx, func(*node.Node) {
 		var err error
-		p, err = s.Start(cmd, func(res Result, err error) { out <- outcome{res, err} })
+		cancel, err = start(func(v T, err error) { out <- outcome{v, err} })
 		if err != nil {
 			out <- outcome{err: err}
 		}
 	})
 	if err != nil {
-		// Never proposed: the command did not take effect.
-		return Result{}, fmt.Errorf("kv: %s: %w", cmd, err)
+		// Never started: nothing took effect.
+		return zero, fmt.Errorf("kv: %s: %w", what, err)
 	}
 	select {
 	case o := <-out:
-		return o.res, o.err
+		return o.v, o.err
 	case <-ctx.Done():
 		select {
 		case o := <-out:
-			return o.res, o.err
+			return o.v, o.err
 		default:
 		}
-		cancel := func(*node.Node) {
-			if p != nil {
-				p.Cancel()
-			}
-		}
 		// The node may have stopped; then nothing waits any more.
-		_ = s.node.Submit(context.WithoutCancel(ctx), cancel)
-		return Result{}, fmt.Errorf("%w: %s: %w", ErrOutcomeUnknown, cmd, ctx.Err())
+		_ = s.node.Submit(context.WithoutCancel(ctx), func(*node.Node) {
+			if cancel != nil {
+				cancel()
+			}
+		})
+		return zero, fmt.Errorf("%w: %s: %w", ErrOutcomeUnknown, what, ctx.Err())
 	case <-s.node.Done():
-		return Result{}, fmt.Errorf("%w: %s: %w", ErrOutcomeUnknown, cmd, node.ErrStopped)
+		return zero, fmt.Errorf("%w: %s: %w", ErrOutcomeUnknown, what, node.ErrStopped)
 	}
 }
 
