@@ -288,6 +288,9 @@ func (s *sim) addNode(stranger bool) (*simNode, bool) {
 		n.bootstrap = append(slices.Clone(s.members.conf.Voters), n.id)
 	}
 	s.nodes = append(s.nodes, n)
+	if s.validator != nil {
+		s.validator.nodeStarting(n.id, stranger)
+	}
 	if err := s.startNode(n); err != nil {
 		s.violate("restart", "%v", err)
 	}

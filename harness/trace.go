@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/raftcheck/raftcheck/raft"
+	"github.com/raftcheck/raftcheck/spec"
 )
 
 // tracer writes the run's NDJSON trace: the core's actions, with the spec's
@@ -69,7 +70,7 @@ func newTraceMsg(m *raft.Message) *traceMsg {
 	if m == nil {
 		return nil
 	}
-	sm := specMessage(m, 0, true)
+	sm, _ := specMessage(m, 0, valueEntries) // valueEntries never fails
 	out := &traceMsg{Type: m.Type.String(), Source: m.From, Dest: m.To, Term: m.Term,
 		LastLogTerm: uint64(sm.LastLogTerm), LastLogIndex: uint64(sm.LastLogIndex), Transfer: sm.Transfer,
 		Granted: sm.Granted, PrevLogIndex: uint64(sm.PrevLogIndex), PrevLogTerm: uint64(sm.PrevLogTerm),
@@ -81,6 +82,20 @@ func newTraceMsg(m *raft.Message) *traceMsg {
 		out.Entries = append(out.Entries, traceEntry{Term: uint64(e.Term), Value: e.Value})
 	}
 	return out
+}
+
+// valueEntries is the entries of a trace file: their terms, with value 0
+// for a leader's no-op and 1 for anything else (a configuration entry
+// included).
+func valueEntries(ents []raft.Entry) (spec.Log, error) {
+	es := make([]spec.Entry, len(ents))
+	for k, e := range ents {
+		es[k].Term = num(e.Term)
+		if e.Type != raft.EntryNormal || len(e.Data) > 0 {
+			es[k].Value = 1
+		}
+	}
+	return spec.LogOf(es...), nil
 }
 
 // traceSim is one line for an event of the simulator.

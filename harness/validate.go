@@ -12,28 +12,59 @@ import (
 // happen (spec.Validator), so that a run whose implementation takes a step
 // the spec does not allow fails like any other violation, at the event
 // that diverged.
+//
+// Servers. The spec has spec.MaxServers server slots: the bootstrap voters
+// 1..n are its InitServer, s1..sn, and every other node takes the next
+// free slot when the trace first names it (a fresh node that joins, with
+// no configuration, as the spec's servers outside InitServer start). A run
+// that names more nodes than there are slots, or starts a stranger (a node
+// that bootstraps with a configuration of its own, which no spec server
+// does), is validated up to there.
 type traceValidator struct {
 	v   *spec.Validator
-	n   int
 	err error
 	// stopped says why validation ended before the run did, without a
-	// failure: the run changed its membership, which the spec does not
-	// describe yet, or outgrew the spec's numbers.
+	// failure: the run went where the spec does not follow (see step).
 	stopped string
-	// msg is scratch for the message of the event being validated.
+	// slots maps node IDs to spec servers; next is the next free one.
+	slots map[uint64]int8
+	next  int8
+	// boot is the bootstrap configuration, InitConfiguration of s1..sn.
+	boot spec.Configuration
+	// msg and conf are scratch for the message and configuration of the
+	// event being validated.
 	msg      spec.Message
+	conf     spec.Configuration
 	msgTypes [64]spec.MsgType
 }
 
-// newTraceValidator validates a cluster of nodes 1..n with the features the
-// simulator turns on in every core.
+// newTraceValidator validates a cluster of bootstrap voters 1..n, which
+// others may join, with the features the simulator turns on in every core.
 func newTraceValidator(n int) (*traceValidator, error) {
-	sp := spec.New(spec.Config{Servers: n, Values: 1, PreVote: true, CheckQuorum: true, Snapshot: true, Transfer: true})
+	if n < 1 || n > spec.MaxServers {
+		return nil, fmt.Errorf("%w: %d servers, the validator holds 1..%d", spec.ErrTrace, n, spec.MaxServers)
+	}
+	sp := spec.New(spec.Config{Servers: spec.MaxServers, InitServers: n, Membership: true,
+		Values: 1, PreVote: true, CheckQuorum: true, Snapshot: true, Transfer: true})
 	v, err := spec.NewValidator(sp)
 	if err != nil {
 		return nil, err
 	}
-	return &traceValidator{v: v, n: n, msgTypes: msgTypeTable()}, nil
+	tv := &traceValidator{v: v, slots: map[uint64]int8{}, boot: spec.Configuration{Voters: spec.Set(1<<uint(n) - 1)}, msgTypes: msgTypeTable()}
+	for id := uint64(1); id <= uint64(n); id++ {
+		tv.slots[id] = tv.next
+		tv.next++
+	}
+	return tv, nil
+}
+
+// nodeStarting tells the validator of a node started during the run,
+// before its first event. A stranger believes it is a voter of a
+// configuration that no entry carries, which the spec does not describe.
+func (tv *traceValidator) nodeStarting(id uint64, stranger bool) {
+	if stranger && tv.err == nil && tv.stopped == "" {
+		tv.stopped = fmt.Sprintf("node %d started at trace event %d as a stranger, with a configuration of its own, which the spec does not describe", id, tv.v.Events())
+	}
 }
 
 // step validates one event. After the first failure it does nothing: the
@@ -42,19 +73,21 @@ func (tv *traceValidator) step(ev raft.TraceEvent) error {
 	if tv.err != nil || tv.stopped != "" {
 		return nil
 	}
-	if ev.Name == "ChangeConf" || ev.Name == "LeaveJoint" || ev.Node > uint64(tv.n) {
-		// Raft.tla has a fixed configuration; from a membership change on,
-		// its quorums are not the run's.
-		tv.stopped = fmt.Sprintf("membership changes at trace event %d (%s of node %d), which the spec does not describe", tv.v.Events(), ev.Name, ev.Node)
+	if ev.Name == "ChangeConf" && ev.State.Config.IsJoint() && !ev.State.Config.AutoLeave {
+		// Raft.tla leaves every joint configuration automatically.
+		tv.stopped = fmt.Sprintf("trace event %d (%s of node %d) asks to leave the joint configuration explicitly, which the spec does not describe", tv.v.Events(), ev.Name, ev.Node)
 		return nil
 	}
 	sev, err := tv.convert(ev)
-	if errors.Is(err, errTooLong) {
+	switch {
+	case errors.Is(err, errTooLong):
 		tv.stopped = fmt.Sprintf("trace event %d (%s of node %d): term %d or index %d is past %d, the largest the spec's State holds",
 			tv.v.Events(), ev.Name, ev.Node, ev.State.CurrentTerm, ev.State.LastIndex, spec.MaxNum)
 		return nil
-	}
-	if err != nil {
+	case errors.Is(err, errNoSlot):
+		tv.stopped = fmt.Sprintf("trace event %d (%s of node %d): %v", tv.v.Events(), ev.Name, ev.Node, err)
+		return nil
+	case err != nil:
 		tv.err = fmt.Errorf("trace event %d: %w", tv.v.Events(), err)
 		return tv.err
 	}
@@ -62,9 +95,60 @@ func (tv *traceValidator) step(ev raft.TraceEvent) error {
 	return tv.err
 }
 
-// convert maps an event of the core to the spec's terms: node IDs 1..n
-// become servers 0..n-1, None becomes Nil. The message it returns is
-// scratch, valid until the next call.
+// server is the spec's server of node id, or Nil for None; a node not
+// seen before takes the next free slot.
+func (tv *traceValidator) server(id uint64) (int8, error) {
+	if id == raft.None {
+		return spec.Nil, nil
+	}
+	if k, ok := tv.slots[id]; ok {
+		return k, nil
+	}
+	if int(tv.next) >= spec.MaxServers {
+		return 0, fmt.Errorf("%w: node %d would be the spec's server %d", errNoSlot, id, tv.next+1)
+	}
+	k := tv.next
+	tv.slots[id] = k
+	tv.next++
+	return k, nil
+}
+
+// set is ids as a set of the spec's servers.
+func (tv *traceValidator) set(ids []uint64) (spec.Set, error) {
+	var out spec.Set
+	for _, id := range ids {
+		if id == raft.None {
+			return 0, fmt.Errorf("node ID 0 in a configuration")
+		}
+		k, err := tv.server(id)
+		if err != nil {
+			return 0, err
+		}
+		out = out.With(int(k))
+	}
+	return out, nil
+}
+
+// configuration is cs in the spec's terms.
+func (tv *traceValidator) configuration(cs raft.ConfState) (spec.Configuration, error) {
+	var c spec.Configuration
+	var err error
+	if c.Voters, err = tv.set(cs.Voters); err != nil {
+		return c, err
+	}
+	if c.Outgoing, err = tv.set(cs.VotersOutgoing); err != nil {
+		return c, err
+	}
+	if c.Learners, err = tv.set(cs.Learners); err != nil {
+		return c, err
+	}
+	c.AutoLeave = cs.AutoLeave
+	return c, nil
+}
+
+// convert maps an event of the core to the spec's terms: node IDs become
+// servers (see traceValidator), None becomes Nil. The message and
+// configuration it returns are scratch, valid until the next call.
 func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 	st := ev.State
 	role, ok := roleOf(st.State)
@@ -80,24 +164,46 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 	if ev.Msg != nil {
 		ids[4], ids[5] = ev.Msg.From, ev.Msg.To
 	}
-	for _, id := range ids {
-		if id > uint64(tv.n) {
-			return spec.TraceEvent{}, fmt.Errorf("%s of node %d: node %d is not one of 1..%d", ev.Name, ev.Node, id, tv.n)
+	var srv [len(ids)]int8
+	for k, id := range ids {
+		var err error
+		if srv[k], err = tv.server(id); err != nil {
+			return spec.TraceEvent{}, err
 		}
+	}
+	if ev.Node == raft.None {
+		return spec.TraceEvent{}, fmt.Errorf("%s of node 0", ev.Name)
+	}
+	conf, err := tv.configuration(st.Config)
+	if err != nil {
+		return spec.TraceEvent{}, err
+	}
+	tv.conf = conf
+	observed := &tv.conf
+	if i := int(srv[0]); conf == tv.boot && tv.v.State().Log[i].LastConf() == 0 {
+		// A node that joined and installed a snapshot taken before any
+		// configuration entry holds the snapshot's configuration, the
+		// bootstrap one; Raft.tla's Configuration(i) falls back to
+		// InitConfiguration(i), which is none outside InitServer. Either
+		// way the node is no voter (it can neither campaign nor lead), so
+		// no action tells them apart, and the spec's does not hold the
+		// implementation's: the configuration goes unchecked until the
+		// node's log has a configuration entry.
+		observed = nil
 	}
 	out := spec.TraceEvent{
 		Action: ev.Name,
-		Node:   int(serverOf(ev.Node)),
+		Node:   int(srv[0]),
 		Peer:   -1,
 		State: spec.Observed{
-			CurrentTerm: num(st.CurrentTerm), State: role, VotedFor: serverOf(st.VotedFor), Leader: serverOf(st.Leader),
+			CurrentTerm: num(st.CurrentTerm), State: role, VotedFor: srv[1], Leader: srv[3],
 			CommitIndex: num(st.CommitIndex), LastIndex: num(st.LastIndex), LastTerm: num(st.LastTerm),
 			SnapshotIndex: num(st.SnapshotIndex), SnapshotTerm: num(st.SnapshotTerm),
-			LeadTransferee: serverOf(st.LeadTransferee), LeaderRecent: st.LeaderRecent,
+			LeadTransferee: srv[2], LeaderRecent: st.LeaderRecent, Conf: observed,
 		},
 	}
 	if ev.Name == "TransferLeadership" {
-		out.Peer = int(serverOf(st.LeadTransferee))
+		out.Peer = int(srv[2])
 	}
 	if m := ev.Msg; m != nil {
 		typ := tv.msgTypes[m.Type%raft.MessageType(len(tv.msgTypes))]
@@ -106,12 +212,24 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 		}
 		// Only the receiver reads an append's entries; the sender's are
 		// the spec's own.
-		tv.msg = specMessage(m, typ, ev.Name == "HandleAppendEntriesRequest" || ev.Name == "UpdateTerm")
-		tv.msg.Source, tv.msg.Dest = uint8(serverOf(m.From)), uint8(serverOf(m.To))
+		var ents func([]raft.Entry) (spec.Log, error)
+		if ev.Name == "HandleAppendEntriesRequest" || ev.Name == "UpdateTerm" {
+			ents = tv.entries
+		}
+		var err error
+		tv.msg, err = specMessage(m, typ, ents)
+		if err != nil {
+			return spec.TraceEvent{}, fmt.Errorf("%s of node %d: %w", ev.Name, ev.Node, err)
+		}
+		tv.msg.Source, tv.msg.Dest = uint8(srv[4]), uint8(srv[5])
 		out.Msg = &tv.msg
 	}
 	return out, nil
 }
+
+// errNoSlot stops validation, without failing the run, at a node past the
+// spec's server slots.
+var errNoSlot = errors.New("past the spec's servers")
 
 // errTooLong stops validation, without failing the run, at a term or index
 // past spec.MaxNum: a very long run is validated up to there.
@@ -120,18 +238,10 @@ var errTooLong = errors.New("past the spec's numbers")
 // num is x as a spec number; convert has checked that it fits.
 func num(x uint64) spec.Num { return spec.Num(x) }
 
-// serverOf is the spec's server of node id, or Nil for None.
-func serverOf(id uint64) int8 {
-	if id == raft.None {
-		return spec.Nil
-	}
-	return int8(id - 1)
-}
-
-// specMessage is m as the spec's record of type typ, with node IDs for
-// servers, and the entries only if withEntries.
-func specMessage(m *raft.Message, typ spec.MsgType, withEntries bool) spec.Message {
-	sm := spec.Message{Type: typ, Source: uint8(m.From), Dest: uint8(m.To), Term: num(m.Term)}
+// specMessage is m as the spec's record of type typ, with the entries as
+// ents makes them (none if ents is nil); the caller sets its servers.
+func specMessage(m *raft.Message, typ spec.MsgType, ents func([]raft.Entry) (spec.Log, error)) (spec.Message, error) {
+	sm := spec.Message{Type: typ, Term: num(m.Term)}
 	switch m.Type {
 	case raft.PreVoteRequest, raft.RequestVoteRequest:
 		sm.LastLogTerm, sm.LastLogIndex, sm.Transfer = num(m.LogTerm), num(m.Index), m.Transfer
@@ -139,8 +249,11 @@ func specMessage(m *raft.Message, typ spec.MsgType, withEntries bool) spec.Messa
 		sm.Granted = !m.Reject
 	case raft.AppendEntriesRequest:
 		sm.PrevLogIndex, sm.PrevLogTerm, sm.CommitIndex = num(m.Index), num(m.LogTerm), num(m.Commit)
-		if withEntries {
-			sm.Entries = entries(m.Entries)
+		if ents != nil {
+			var err error
+			if sm.Entries, err = ents(m.Entries); err != nil {
+				return sm, err
+			}
 		}
 	case raft.AppendEntriesResponse:
 		// A rejection's hint is the first index to try again; the spec's
@@ -161,20 +274,30 @@ func specMessage(m *raft.Message, typ spec.MsgType, withEntries bool) spec.Messa
 	case raft.ReadIndexResponse:
 		sm.Success, sm.Index = !m.Reject, num(m.Index)
 	}
-	return sm
+	return sm, nil
 }
 
 // entries is the spec's view of entries: their terms, with value 0 for a
-// leader's no-op and 1 for anything else.
-func entries(ents []raft.Entry) spec.Log {
+// leader's no-op and for a configuration entry, which carries its
+// configuration, and 1 for anything else.
+func (tv *traceValidator) entries(ents []raft.Entry) (spec.Log, error) {
 	es := make([]spec.Entry, len(ents))
 	for k, e := range ents {
 		es[k].Term = num(e.Term)
-		if e.Type != raft.EntryNormal || len(e.Data) > 0 {
+		switch {
+		case e.Type == raft.EntryConfChange:
+			cs, err := raft.DecodeConfState(e.Data)
+			if err != nil {
+				return spec.Log{}, fmt.Errorf("configuration entry %d: %w", e.Index, err)
+			}
+			if es[k].Conf, err = tv.configuration(cs); err != nil {
+				return spec.Log{}, err
+			}
+		case e.Type != raft.EntryNormal || len(e.Data) > 0:
 			es[k].Value = 1
 		}
 	}
-	return spec.LogOf(es...)
+	return spec.LogOf(es...), nil
 }
 
 // roleOf is the spec's state of a role's name.

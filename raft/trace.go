@@ -50,6 +50,10 @@ type TraceState struct {
 	// Leader is the leader the node knows of, or None; the spec has no such
 	// variable, and the validator does not read it.
 	Leader uint64 `json:"leader"`
+	// Config is the spec's Configuration(i): the configuration in effect,
+	// that of the last configuration entry of the log (empty on a node that
+	// joined and has none yet). ChangeConf's event carries the change here.
+	Config ConfState `json:"config"`
 }
 
 // traceAction reports an action to the trace hook, if there is one. With
@@ -74,6 +78,7 @@ func (r *core) traceAction(name string, m *Message) {
 			LeaderRecent:   r.inLease(),
 			LeadTransferee: r.leadTransferee,
 			Leader:         r.lead,
+			Config:         cloneConfState(r.trk.conf),
 		},
 	}
 	if m != nil {

@@ -42,6 +42,9 @@ type Observed struct {
 	// (votes, UpdateTerm) but its timing is the implementation's clock, so
 	// the validator takes it after every event rather than checking it.
 	LeaderRecent bool
+	// Conf is Configuration(i), or nil if the trace does not report it.
+	// ChangeConf takes its voters and learners from it.
+	Conf *Configuration
 }
 
 // TraceEvent is one event of an implementation trace: a spec action taken
@@ -125,7 +128,7 @@ func (v *Validator) step(ev TraceEvent) error {
 	if err := v.action(ev); err != nil {
 		return err
 	}
-	if err := compare(v.cur, i, ev.State); err != nil {
+	if err := v.compare(i, ev.State); err != nil {
 		return err
 	}
 	v.cur.LeaderRecent[i] = ev.State.LeaderRecent
@@ -158,6 +161,12 @@ func (v *Validator) action(ev TraceEvent) error {
 		return nil
 	}
 	switch ev.Action {
+	case "ChangeConf":
+		if ev.State.Conf == nil {
+			return fmt.Errorf("ChangeConf without the configuration it made")
+		}
+		c := *ev.State.Conf
+		return v.apply("ChangeConf", func(a *Action, s, t *State) bool { return a.conf(v.sp, s, i, c.Voters, c.Learners, t) })
 	case "ClientRequest":
 		// The implementation appends a batch of proposals in one action:
 		// one ClientRequest per entry.
@@ -281,8 +290,10 @@ func (sp *Spec) action(name string) *Action {
 	return nil
 }
 
-// compare reports the first observed variable of i on which s differs.
-func compare(s *State, i int, o Observed) error {
+// compare reports the first observed variable of i on which the spec's
+// state differs.
+func (v *Validator) compare(i int, o Observed) error {
+	s := v.cur
 	diff := func(name string, spec, impl any) error {
 		return fmt.Errorf("%s: spec %v, implementation %v", name, spec, impl)
 	}
@@ -307,6 +318,8 @@ func compare(s *State, i int, o Observed) error {
 		return diff("snapshotTerm", s.SnapshotTerm[i], o.SnapshotTerm)
 	case s.LeadTransferee[i] != o.LeadTransferee:
 		return diff("leadTransferee", serverOrNil(s.LeadTransferee[i]), serverOrNil(o.LeadTransferee))
+	case o.Conf != nil && v.sp.Configuration(s, i) != *o.Conf:
+		return diff("configuration", v.sp.Configuration(s, i), *o.Conf)
 	}
 	return nil
 }
