@@ -52,8 +52,10 @@ type Result struct {
 	CatchUps      []CatchUp
 	// Validated reports whether the whole trace was validated against the
 	// spec, and TraceEvents how many of its core events were. A run that
-	// changes its membership is validated up to the first change, which
-	// Raft.tla does not describe yet, and does not count as validated.
+	// goes where Raft.tla does not follow (more nodes than the spec's
+	// servers, a stranger, an explicit leave of a joint configuration, a
+	// term or index past spec.MaxNum) is validated up to there, and does
+	// not count as validated.
 	Validated   bool
 	TraceEvents int
 	History     linearizability.History

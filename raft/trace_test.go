@@ -37,7 +37,8 @@ func TestTraceHookReceivesSpecActionsWithSpecVariables(t *testing.T) {
 	}
 	require.NotNil(t, leader)
 	assert.Equal(t, uint64(1), leader.Node)
-	assert.Equal(t, raft.TraceState{CurrentTerm: 1, State: "Leader", VotedFor: 1, LastIndex: 1, LastTerm: 1, Leader: 1}, leader.State,
+	assert.Equal(t, raft.TraceState{CurrentTerm: 1, State: "Leader", VotedFor: 1, LastIndex: 1, LastTerm: 1, Leader: 1,
+		Config: raft.ConfState{Voters: []uint64{1, 2, 3}}}, leader.State,
 		"the state is taken after the action, which appends the no-op as the spec's BecomeLeader does")
 }
 
