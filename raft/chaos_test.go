@@ -188,9 +188,6 @@ func chaosWith(t *testing.T, c chooser, steps int, bugs *plant.Bugs, membership 
 			}
 		}
 		nw.ProcessAll()
-		if chaosObserve != nil {
-			chaosObserve(nw)
-		}
 		if err := s.check(nw); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
@@ -203,10 +200,6 @@ func chaosWith(t *testing.T, c chooser, steps int, bugs *plant.Bugs, membership 
 // counts as a failure: it must reach rapid, not become an invariant
 // assertion here.
 func isRapidSignal(p any) bool { return fmt.Sprintf("%T", p) == "rapid.invalidData" }
-
-// chaosObserve, if set, sees the network after every step: a hook for
-// measuring what the schedules do.
-var chaosObserve func(*rafttest.Network)
 
 // snapshotAndCompact snapshots a node at its applied index, with the
 // configuration there, and compacts its log up to a few entries behind,
