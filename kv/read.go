@@ -3,6 +3,7 @@ package kv
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/raftcheck/raftcheck/raft"
@@ -40,13 +41,15 @@ func ParseReadMode(s string) (ReadMode, error) {
 	return m, nil
 }
 
-// ErrReadAborted is returned to reads waiting for a read index when the
-// node's leader changes: the index may never come. Retry the read.
+// ErrReadAborted is returned to waiting reads when the node's leader
+// changes (a read index asked of it may never come) or after
+// ReadTicksMax ticks. Retry the read.
 var ErrReadAborted = errors.New("kv: read aborted by a leader change")
 
-// ReadTicksMax is how many ticks a read waits for its read index before
-// it is aborted with ErrReadAborted: a ReadIndexRequest or its answer may
-// be lost, and a read left waiting would hold a PendingMax slot for ever.
+// ReadTicksMax is how many ticks a read waits for its read index and for
+// that index to apply before it is aborted with ErrReadAborted: a
+// ReadIndexRequest or its answer may be lost, or the node cut off before
+// it applies, and a read left waiting would hold a PendingMax slot for ever.
 const ReadTicksMax = 50
 
 // waitingRead is a read outside the log: its key, its read index once
@@ -71,8 +74,8 @@ func (s *Service) StartRead(key string, mode ReadMode, done func(Result, error))
 	if len(key) == 0 || len(key) > KeyBytesMax {
 		return fmt.Errorf("%w: key of %d bytes", ErrInvalidCommand, len(key))
 	}
-	if s.npending+len(s.reads) >= s.pendingMax {
-		return fmt.Errorf("%w: %d waiting, limit %d", ErrTooManyPending, s.npending+len(s.reads), s.pendingMax)
+	if n := s.waiting(); n >= s.pendingMax {
+		return fmt.Errorf("%w: %d waiting, limit %d", ErrTooManyPending, n, s.pendingMax)
 	}
 	switch mode {
 	case ReadLease:
@@ -139,35 +142,34 @@ func (m machine) ReadsReady(reads []raft.ReadState, applied uint64) {
 }
 
 // Ticked implements node.TickObserver: reads that waited ReadTicksMax
-// ticks for their index are aborted, so the reader retries.
+// ticks are aborted, so the reader retries. This holds for reads whose
+// index is known but not yet applied too: a partitioned follower may not
+// apply up to it for ever, and its read would hold a PendingMax slot.
+// Aborting a read is always safe: it was never answered.
 func (m machine) Ticked() {
 	s := m.s
 	var expired []uint64
 	for id, w := range s.reads {
-		if !w.known {
-			w.ticks++
-			if w.ticks >= ReadTicksMax {
-				expired = append(expired, id)
-			}
+		w.ticks++
+		if w.ticks >= ReadTicksMax {
+			expired = append(expired, id)
 		}
 	}
 	slices.Sort(expired)
 	for _, id := range expired {
 		w := s.reads[id]
 		delete(s.reads, id)
-		w.done(Result{}, fmt.Errorf("%w: no read index after %d ticks", ErrReadAborted, ReadTicksMax))
+		what := "no read index"
+		if w.known {
+			what = fmt.Sprintf("read index %d not applied", w.index)
+		}
+		w.done(Result{}, fmt.Errorf("%w: %s after %d ticks", ErrReadAborted, what, ReadTicksMax))
 	}
 }
 
-// abortReads fails the reads still waiting for their index.
+// abortReads fails every waiting read, in request order.
 func (s *Service) abortReads(err error) {
-	ids := make([]uint64, 0, len(s.reads))
-	for id, w := range s.reads {
-		if !w.known {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(s.reads))
 	for _, id := range ids {
 		w := s.reads[id]
 		delete(s.reads, id)

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/raftcheck/raftcheck/model"
 	"github.com/raftcheck/raftcheck/raft"
 )
 
@@ -97,7 +98,57 @@ func TestReadWhoseIndexNeverComesIsAbortedAfterReadTicksMax(t *testing.T) {
 	g.svcs[2].machineTick()
 	require.Equal(t, 1, a.called)
 	assert.ErrorIs(t, a.err, ErrReadAborted)
-	assert.Zero(t, g.svcs[2].Waiting()+len(g.svcs[2].reads), "the slot is free again")
+	assert.Zero(t, g.svcs[2].Waiting(), "the slot is free again")
+}
+
+func TestReadWhoseIndexNeverAppliesIsAbortedAfterReadTicksMax(t *testing.T) {
+	g := checkQuorumGroup(t)
+	g.elect(1)
+	s := g.svcs[2]
+	// A read index the follower, cut off, will not apply to.
+	a := &answer{}
+	s.readID++
+	s.reads[s.readID] = &waitingRead{key: "k", index: 1 << 40, known: true, done: a.done}
+	require.Equal(t, 1, s.Waiting(), "the read holds a PendingMax slot")
+	for range ReadTicksMax - 1 {
+		s.machineTick()
+	}
+	require.Zero(t, a.called)
+	s.machineTick()
+	require.Equal(t, 1, a.called)
+	assert.ErrorIs(t, a.err, ErrReadAborted)
+	assert.Zero(t, s.Waiting(), "the slot is free again")
+}
+
+func TestPendingMaxBoundsWritesAndReadsTogether(t *testing.T) {
+	g := newGroup(t, 3, func(c *Config) {
+		c.PendingMax = 2
+		c.Node.Raft.CheckQuorum = true
+	})
+	g.elect(1)
+	_, err := g.svcs[1].Start(NewSession(1).Next(Put("k", "v")), func(Result, error) {})
+	require.NoError(t, err)
+	require.NoError(t, g.svcs[1].StartRead("k", ReadIndex, (&answer{}).done))
+	require.Equal(t, 2, g.svcs[1].Waiting())
+	_, err = g.svcs[1].Start(NewSession(2).Next(Put("k", "v")), func(Result, error) {})
+	require.ErrorIs(t, err, ErrTooManyPending, "a write past writes+reads is refused")
+	err = g.svcs[1].StartRead("k", ReadIndex, (&answer{}).done)
+	require.ErrorIs(t, err, ErrTooManyPending, "a read past writes+reads is refused")
+	g.settle()
+	assert.Zero(t, g.svcs[1].Waiting(), "answered writes and reads free their places")
+	_, err = g.svcs[1].Start(NewSession(2).Next(Put("k", "v")), func(Result, error) {})
+	assert.NoError(t, err)
+}
+
+// The harness and the Jepsen tests cast kv.ReadMode to model.ReadMode by
+// name; a mode model does not know would make their histories unreadable.
+func TestEveryReadModeIsAModelReadMode(t *testing.T) {
+	require.NotEmpty(t, ReadModes)
+	for _, m := range ReadModes {
+		got, err := model.ParseReadMode(string(m))
+		require.NoError(t, err, "mode %q", m)
+		assert.Equal(t, model.ReadMode(m), got)
+	}
 }
 
 // machineTick is Ticked as the node calls it after a tick.

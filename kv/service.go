@@ -108,8 +108,13 @@ func (s *Service) Store() *Store { return s.store }
 // They were skipped on every replica alike.
 func (s *Service) Malformed() int { return s.malformed }
 
-// Waiting returns the number of commands waiting for their entry to apply.
-func (s *Service) Waiting() int { return s.npending }
+// Waiting returns the number of commands waiting for their entry to apply
+// and reads waiting to be served: those PendingMax bounds.
+func (s *Service) Waiting() int { return s.waiting() }
+
+// waiting is Waiting; Start and StartRead both check it, so PendingMax
+// bounds writes and reads together.
+func (s *Service) waiting() int { return s.npending + len(s.reads) }
 
 // Start proposes cmd and returns at once. done is called once, from
 // within a later node.Node.Process, when an entry of cmd's client and seq
@@ -123,8 +128,8 @@ func (s *Service) Start(cmd Command, done func(Result, error)) (*Pending, error)
 	if err := cmd.Validate(); err != nil {
 		return nil, err
 	}
-	if s.npending >= s.pendingMax {
-		return nil, fmt.Errorf("%w: %d waiting, limit %d", ErrTooManyPending, s.npending, s.pendingMax)
+	if n := s.waiting(); n >= s.pendingMax {
+		return nil, fmt.Errorf("%w: %d waiting, limit %d", ErrTooManyPending, n, s.pendingMax)
 	}
 	if err := s.node.Propose(cmd.Encode()); err != nil {
 		return nil, fmt.Errorf("kv: propose %s: %w", cmd, err)
@@ -289,7 +294,9 @@ func (m machine) Snapshot() ([]byte, error) { return m.s.store.Snapshot(), nil }
 // hear so at once and can retry elsewhere instead of waiting out a
 // timeout.
 func (m machine) RoleChanged(ss raft.SoftState) {
-	// A read index asked of a leader that is gone may never come.
+	// A read index asked of a leader that is gone may never come; reads
+	// with a known index are aborted too, which is safe and answers
+	// their callers sooner than ReadTicksMax.
 	m.s.abortReads(ErrReadAborted)
 	if ss.Role == raft.Leader || m.s.npending == 0 {
 		return

@@ -4,11 +4,27 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/raftcheck/raftcheck/raft"
 )
 
 // ticksMax bounds the ticks taken at once after a stall: past an election
-// timeout or two, more ticks change nothing but cost time.
+// timeout or two, more ticks change nothing but cost time. The cap Run
+// uses is tickCap, never below two election timeouts.
 const ticksMax = 1000
+
+// tickCap is the most ticks taken at once after a stall for a node whose
+// election timeout is electionTicks (raft.DefaultElectionTicks if zero):
+// at least two election timeouts, because a leader counts its lease in
+// its own ticks (up to an election timeout): with a cap below that, a
+// stall longer than the lease would be counted as shorter, and the leader
+// would keep serving lease reads with a lease it lost.
+func tickCap(electionTicks int) int {
+	if electionTicks <= 0 {
+		electionTicks = raft.DefaultElectionTicks
+	}
+	return max(ticksMax, 2*electionTicks)
+}
 
 // tickCounter turns a monotonic clock into whole ticks of interval. It is
 // how Run counts time that a time.Ticker would drop during a stall (a
@@ -18,6 +34,8 @@ const ticksMax = 1000
 type tickCounter struct {
 	interval time.Duration
 	last     time.Time
+	// max is the most ticks one call returns (ticksMax if zero).
+	max int
 	// clock, if set, is asked for the interval at every count, so that a
 	// clock whose rate changes while Run runs (a fault hook skewing a
 	// node's clock) is followed; a non-positive answer keeps the last one.
@@ -25,7 +43,7 @@ type tickCounter struct {
 }
 
 // due returns how many ticks passed since the last call that took some,
-// at most ticksMax, and moves last forward by that many intervals. A new
+// at most c.max, and moves last forward by that many intervals. A new
 // interval counts from the last tick taken.
 func (c *tickCounter) due(now time.Time) int {
 	if c.clock != nil {
@@ -42,6 +60,9 @@ func (c *tickCounter) due(now time.Time) int {
 		return 0
 	}
 	c.last = c.last.Add(time.Duration(n) * c.interval)
+	if c.max > 0 {
+		return min(n, c.max)
+	}
 	return min(n, ticksMax)
 }
 
@@ -59,7 +80,7 @@ func (n *Node) Run(ctx context.Context, clock Clock) error {
 	ticks := clock.Ticks()
 	var counter *tickCounter
 	if ic, ok := clock.(IntervalClock); ok && ic.Interval() > 0 {
-		counter = &tickCounter{interval: ic.Interval(), clock: ic}
+		counter = &tickCounter{interval: ic.Interval(), clock: ic, max: tickCap(n.cfg.Raft.ElectionTicks)}
 		counter.due(time.Now())
 	}
 	for {

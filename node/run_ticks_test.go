@@ -38,3 +38,21 @@ func TestTickCounterFollowsAClockWhoseIntervalChanges(t *testing.T) {
 	clock.d = 0
 	assert.Equal(t, 2, c.due(t0.Add(300*time.Millisecond)), "a non-positive interval keeps the last one")
 }
+
+func TestTickCapCoversTwoElectionTimeouts(t *testing.T) {
+	assert.Equal(t, ticksMax, tickCap(0), "the default election timeout is well under the cap")
+	assert.Equal(t, ticksMax, tickCap(ticksMax/2), "at the edge: two timeouts are ticksMax")
+	assert.Equal(t, ticksMax+2, tickCap(ticksMax/2+1), "just past the edge the cap grows")
+	assert.Equal(t, 6000, tickCap(3000))
+}
+
+func TestTickCounterCountsAStallLongerThanALongElectionTimeout(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	d := time.Millisecond
+	const election = 3000 // a lease of up to 3000 ticks
+	c := &tickCounter{interval: d, max: tickCap(election)}
+	assert.Equal(t, 0, c.due(t0))
+	assert.Equal(t, election+1, c.due(t0.Add((election+1)*d)),
+		"a stall past the lease is counted as past it, not cut to ticksMax")
+	assert.Equal(t, 2*election, c.due(t0.Add(time.Hour)))
+}
