@@ -329,7 +329,7 @@ func (r *core) proposeConfChange(cc ConfChange) error {
 		return &NotLeaderError{Leader: r.lead, Term: r.term}
 	case r.leadTransferee != None:
 		return fmt.Errorf("%w: to %d", ErrTransferInProgress, r.leadTransferee)
-	case r.log.termOrZero(r.log.committed) != r.term:
+	case !r.committedInTerm():
 		return fmt.Errorf("%w: the leader has not yet committed an entry of its term %d", ErrConfChangeInFlight, r.term)
 	case r.pendingConfIndex > r.log.committed && !r.bugs.AllowSecondConfChange:
 		return fmt.Errorf("%w: the change at index %d is not committed yet", ErrConfChangeInFlight, r.pendingConfIndex)
@@ -525,8 +525,6 @@ func (r *core) initConf(cs ConfState) error {
 		base = max(base, snap.Metadata.Index)
 	}
 	r.confs.reset(cs, base)
-	r.confIndex = first - 1
-	r.trk.setConf(cs, r.id, r.log.lastIndex())
 	if r.log.lastIndex() >= first {
 		ents, err := r.log.slice(first, r.log.lastIndex()+1, noLimit)
 		if err != nil {
@@ -539,9 +537,7 @@ func (r *core) initConf(cs ConfState) error {
 				}
 			}
 		}
-		if len(ents) > 0 {
-			r.confs.appended(ents, first)
-		}
+		r.confs.appended(ents, first)
 	}
 	r.confIndex = ^uint64(0) // force applyConf
 	r.applyConf()

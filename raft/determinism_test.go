@@ -14,6 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// randV2Seeded are the names of math/rand/v2 that draw from no global
+// source.
+var randV2Seeded = map[string]bool{"Rand": true, "New": true, "NewPCG": true, "PCG": true, "Source": true}
+
 // TestCoreStartsNoGoroutineAndDoesNoIO keeps the core a pure function of its
 // inputs: no file under raft/ (tests aside) starts a goroutine or imports a
 // package for the clock, global randomness, I/O or the network.
@@ -36,7 +40,19 @@ func TestCoreStartsNoGoroutineAndDoesNoIO(t *testing.T) {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			assert.False(t, forbidden[p], "%s imports %s", path, p)
 		}
+		usesRandV2 := false
+		for _, imp := range f.Imports {
+			usesRandV2 = usesRandV2 || imp.Path.Value == `"math/rand/v2"`
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
+			// math/rand/v2 is allowed for its types, seeded by the caller
+			// (Config.Rand); its package-level functions draw from a
+			// global source.
+			if sel, ok := n.(*ast.SelectorExpr); ok && usesRandV2 {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "rand" && !randV2Seeded[sel.Sel.Name] {
+					assert.Fail(t, "global randomness", "%s uses rand.%s", path, sel.Sel.Name)
+				}
+			}
 			if g, ok := n.(*ast.GoStmt); ok {
 				assert.Fail(t, "goroutine started", "%s: go statement at offset %d", path, g.Pos())
 			}

@@ -263,6 +263,10 @@ func (t *tracker) setConf(cs ConfState, self, lastIndex uint64) {
 	t.voters = quorum.Joint{quorum.NewMajority(cs.Voters...), quorum.NewMajority(cs.VotersOutgoing...)}
 	t.learners = make(map[uint64]struct{}, len(cs.Learners))
 	for _, id := range cs.Learners {
+		// A voter being demoted is in VotersOutgoing and Learners at
+		// once: it votes in the outgoing majority until the joint
+		// configuration is left, or the old and new quorums need not
+		// meet, so it is tracked as a voter until then.
 		if !t.voters.Contains(id) {
 			t.learners[id] = struct{}{}
 		}

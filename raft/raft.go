@@ -337,6 +337,12 @@ func (r *core) stepLowerTerm(m Message) {
 }
 
 func (r *core) stepLeader(m Message) {
+	switch m.Type {
+	case AppendEntriesRequest, HeartbeatRequest, InstallSnapshotRequest:
+		// Only a leader of our own term sends these: a second leader in
+		// one term, whatever its configuration.
+		r.assertNotLeader(m)
+	}
 	if !r.trk.isMember(m.From) {
 		// A node outside the configuration: removed, or never added.
 		// Its answers must not count toward any quorum.

@@ -288,16 +288,13 @@ func (r *core) HandleAppendEntriesResponse(m Message) {
 		pr.inflights.freeLE(m.Index)
 	}
 	if r.AdvanceCommitIndex() {
-		if r.role != Leader || !r.trk.isMember(m.From) {
-			// The commit put in effect a configuration that removed us,
-			// and we stepped down, or that removed the sender.
-			if r.role == Leader {
-				r.bcastAppend()
-			}
-			return
+		if r.role != Leader {
+			return // the commit settled a configuration without us: we stepped down
 		}
-		// Tell everyone the new commit index.
-		r.bcastAppend()
+		r.bcastAppend() // tell everyone the new commit index
+		if !r.trk.isMember(m.From) {
+			return // the commit settled a configuration without the sender
+		}
 	}
 	r.sendAppends(m.From)
 	r.maybeSendTimeoutNow(m.From)

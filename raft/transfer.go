@@ -25,7 +25,7 @@ func (r *core) transferLeadership(to uint64) error {
 		return fmt.Errorf("%w: %d already leads", ErrTransferRefused, to)
 	case !r.trk.isMember(to):
 		return fmt.Errorf("%w: %d is not a member of %v", ErrTransferRefused, to, r.trk.voters)
-	case r.trk.isLearner(to) || !r.trk.voters.Contains(to):
+	case !r.trk.voters.Contains(to):
 		return fmt.Errorf("%w: %d is a learner", ErrTransferRefused, to)
 	case r.leadTransferee != None:
 		return fmt.Errorf("%w: to %d", ErrTransferInProgress, r.leadTransferee)

@@ -94,12 +94,13 @@ func TestTransferIsAbandonedAfterAnElectionTimeout(t *testing.T) {
 func TestTransferTakesOneRoundTripWhenTheTargetIsCaughtUp(t *testing.T) {
 	nw := rafttest.New(t, 5, preVoteAndCheckQuorum)
 	nw.Elect(1)
-	before := delivered(nw)
+	clear(nw.Delivered)
 	require.NoError(t, nw.Nodes[1].TransferLeadership(4))
 	nw.DeliverAll()
 	require.Equal(t, raft.Leader, nw.Nodes[4].Status().Role)
-	t.Logf("transfer in 0 ticks, %d messages", delivered(nw)-before)
 	assert.Equal(t, 1, nw.Delivered[raft.TimeoutNowRequest])
+	assert.Zero(t, nw.Delivered[raft.PreVoteRequest], "a transfer skips PreVote")
+	assert.Equal(t, 4, nw.Delivered[raft.RequestVoteRequest], "one election round")
 }
 
 // TestTransferDoesNotDelayCheckQuorum: a leader cut off from the rest
