@@ -27,6 +27,10 @@ const (
 // BenchConcurrencyDefault are the client counts measured by default.
 var BenchConcurrencyDefault = []int{1, 16, 128}
 
+// ErrLostWrite marks a Bench failure where a client's last acknowledged Put
+// did not read back: a durability violation, not a failure to run.
+var ErrLostWrite = errors.New("jepsen: acknowledged put lost")
+
 // BenchConfig configures Bench.
 type BenchConfig struct {
 	// Binary is the raftkv executable.
@@ -197,7 +201,7 @@ func benchLevel(ctx context.Context, urls []string, n int, d time.Duration, next
 			return level, fmt.Errorf("bench: read back client %d: %w", i, err)
 		}
 		if got != o.last && !slices.Contains(o.unacked, got) {
-			return level, fmt.Errorf("bench: client %d's last acknowledged put %q reads back as %q", i, o.last, got)
+			return level, fmt.Errorf("bench: client %d's last acknowledged put %q reads back as %q: %w", i, o.last, got, ErrLostWrite)
 		}
 	}
 	level.Puts = len(all)

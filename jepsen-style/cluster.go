@@ -90,7 +90,6 @@ type proc struct {
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	paused  bool
 	retired bool // no longer a node of the cluster: never restarted
 }
 
@@ -346,7 +345,7 @@ func (c *Cluster) start(p *proc) error {
 		close(exited)
 	}()
 	p.mu.Lock()
-	p.cmd, p.exited, p.paused = cmd, exited, false
+	p.cmd, p.exited = cmd, exited
 	p.mu.Unlock()
 	return nil
 }
@@ -451,7 +450,7 @@ func (c *Cluster) Kill(id uint64) error {
 		return fmt.Errorf("node %d: not gone %v after SIGKILL", id, exitTimeout)
 	}
 	p.mu.Lock()
-	p.cmd, p.paused = nil, false
+	p.cmd = nil
 	p.mu.Unlock()
 	return nil
 }
@@ -518,7 +517,6 @@ func (c *Cluster) signal(id uint64, stop bool) error {
 	if err != nil {
 		return fmt.Errorf("node %d: %w", id, err)
 	}
-	p.paused = stop
 	return nil
 }
 

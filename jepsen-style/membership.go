@@ -94,6 +94,9 @@ func (n *nemesis) leaderView(ctx context.Context, d time.Duration) (view, error)
 // removal took effect although its answer was lost.
 func (n *nemesis) refresh(ctx context.Context) {
 	v, err := n.leaderView(ctx, refreshWaitMax)
+	// A joint view is not adopted: while it is in force a commit needs a
+	// majority of both the old and the new voters, and a minority() sized
+	// from one set could stop a majority of the other.
 	if err != nil || v.joint {
 		return
 	}
@@ -118,6 +121,8 @@ func (n *nemesis) membership(ctx context.Context) ([]uint64, string, func() erro
 		return nil, "", nil, err
 	}
 	if v.joint {
+		// Not adopted, as in refresh: faults sized from one voter set
+		// could stop a majority of the other, which a commit also needs.
 		return nil, "", nil, errors.New("membership: a joint configuration is in force")
 	}
 	n.voters, n.learners = v.voters, v.learners

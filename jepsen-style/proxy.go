@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,13 +30,16 @@ type proxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]struct{}
+	mu  sync.Mutex
+	cut bool
+	// conns are the open connections; true marks the one accepted from the
+	// sending node, so a forwarded pair counts once when a cut resets it.
+	conns map[net.Conn]bool
 	wg    sync.WaitGroup
 
-	// refused counts connections reset because the link was cut: the proof
-	// that a partition stopped real traffic.
+	// refused counts connections reset because the link was cut, whether
+	// refused on arrival or closed in flight: the proof that a partition
+	// stopped real traffic.
 	refused atomic.Int64
 }
 
@@ -46,7 +48,7 @@ func newProxy(link Link, host, target string) (*proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy %s: %w", link, err)
 	}
-	p := &proxy{link: link, ln: ln, target: target, conns: make(map[net.Conn]struct{})}
+	p := &proxy{link: link, ln: ln, target: target, conns: make(map[net.Conn]bool)}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -62,7 +64,7 @@ func (p *proxy) accept() {
 		if err != nil {
 			return
 		}
-		if !p.track(c) {
+		if !p.track(c, true) {
 			p.refused.Add(1)
 			_ = c.Close()
 			continue
@@ -72,14 +74,15 @@ func (p *proxy) accept() {
 	}
 }
 
-// track registers c, unless the link is cut.
-func (p *proxy) track(c net.Conn) bool {
+// track registers c (accepted: it came from the sending node), unless the
+// link is cut.
+func (p *proxy) track(c net.Conn, accepted bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cut {
 		return false
 	}
-	p.conns[c] = struct{}{}
+	p.conns[c] = accepted
 	return true
 }
 
@@ -101,8 +104,9 @@ func (p *proxy) forward(in net.Conn) {
 		p.untrack(in)
 		return
 	}
-	if !p.track(out) {
-		p.refused.Add(1)
+	if !p.track(out, false) {
+		// Not counted: the cut that stopped out already closed and counted
+		// in, or it was close, which is no partition.
 		p.untrack(in, out)
 		return
 	}
@@ -120,20 +124,37 @@ func (p *proxy) forward(in net.Conn) {
 
 // setCut cuts or heals the link. Cutting resets every connection in flight.
 func (p *proxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
 	if cut {
-		for c := range p.conns {
-			_ = c.Close()
-			delete(p.conns, c)
-		}
+		p.refused.Add(int64(p.drop()))
+		return
 	}
+	p.mu.Lock()
+	p.cut = false
+	p.mu.Unlock()
 }
 
+// drop cuts the link and closes every open connection, returning how many
+// forwarded pairs it reset.
+func (p *proxy) drop() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	pairs := 0
+	for c, accepted := range p.conns {
+		if accepted {
+			pairs++
+		}
+		_ = c.Close()
+		delete(p.conns, c)
+	}
+	return pairs
+}
+
+// close shuts the proxy down; the connections it resets are not counted,
+// as no partition cut them.
 func (p *proxy) close() {
 	_ = p.ln.Close()
-	p.setCut(true)
+	p.drop()
 	p.wg.Wait()
 }
 
@@ -198,21 +219,6 @@ func (n *Net) Refused() int64 {
 		total += p.refused.Load()
 	}
 	return total
-}
-
-// Links lists the links in order.
-func (n *Net) Links() []Link {
-	var links []Link
-	for _, p := range n.all() {
-		links = append(links, p.link)
-	}
-	sort.Slice(links, func(i, j int) bool {
-		if links[i][0] != links[j][0] {
-			return links[i][0] < links[j][0]
-		}
-		return links[i][1] < links[j][1]
-	})
-	return links
 }
 
 func (n *Net) close() {

@@ -15,8 +15,9 @@ import (
 	"github.com/raftcheck/raftcheck/model"
 )
 
-// opTimeout bounds one client operation. A write that has not returned
-// by then has an unknown outcome; a read is dropped.
+// opTimeout bounds one client operation. An operation that has not
+// returned by then, like any that failed, is recorded with an unknown
+// outcome.
 const opTimeout = 5 * time.Second
 
 // workload runs concurrent clients against the cluster and records what

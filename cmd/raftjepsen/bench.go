@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,8 +17,9 @@ import (
 // -time is not given.
 const benchTimeDefault = 10 * time.Second
 
-// runBench runs -bench and prints its table; the exit status is 2 when
-// the benchmark could not run or a level failed its read-back check.
+// runBench runs -bench and prints its table; the exit status is 1 when a
+// level lost an acknowledged Put on read-back, and 2 when the benchmark
+// could not run.
 func runBench(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 	dir := filepath.Join(opts.cfg.OutDir, "bench")
 	if err := os.RemoveAll(dir); err != nil {
@@ -29,7 +31,11 @@ func runBench(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 		return exitBadUsage
 	}
 	began := time.Now()
-	res, err := jepsen.Bench(ctx, jepsen.BenchConfig{Binary: opts.binary, Dir: dir, Time: opts.cfg.Time, Logf: opts.cfg.Logf})
+	res, err := jepsen.Bench(ctx, jepsen.BenchConfig{Binary: opts.cfg.Binary, Dir: dir, Time: opts.cfg.Time, Logf: opts.cfg.Logf})
+	if errors.Is(err, jepsen.ErrLostWrite) {
+		fmt.Fprintf(stdout, "VIOLATION %v\n", err)
+		return exitFailed
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "raftjepsen: bench: %v\n", err)
 		return exitBadUsage

@@ -77,9 +77,8 @@ func main() {
 
 // options are the parsed command line.
 type options struct {
-	cfg    jepsen.Config
-	binary string
-	bench  bool
+	cfg   jepsen.Config
+	bench bool
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -98,7 +97,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.cfg.Keys, "keys", jepsen.KeysDefault, "number of keys")
 	fs.StringVar(&reads, "reads", "", "read modes of gets, comma-separated (default all: log,readindex,lease,follower)")
 	fs.StringVar(&seed, "seed", "", "seed of the workload and nemesis choices (default: from the clock; printed)")
-	fs.StringVar(&o.binary, "raftkv", "", "raftkv binary (default: build it with the go command)")
+	fs.StringVar(&o.cfg.Binary, "raftkv", "", "raftkv binary (default: build it with the go command)")
 	fs.DurationVar(&o.cfg.Tick, "tick", 0, "raftkv -tick (default raftkv's)")
 	fs.DurationVar(&o.cfg.Gap, "gap", jepsen.GapDefault, "mean quiet time between faults")
 	fs.DurationVar(&o.cfg.HoldMax, "hold", jepsen.HoldMaxDefault, "longest a fault lasts")
@@ -153,19 +152,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if opts.binary == "" {
+	if opts.cfg.Binary == "" {
 		dir, err := os.MkdirTemp("", "raftjepsen-bin-")
 		if err != nil {
 			fmt.Fprintf(stderr, "raftjepsen: %v\n", err)
 			return exitBadUsage
 		}
 		defer os.RemoveAll(dir)
-		if opts.binary, err = jepsen.BuildRaftkv(ctx, dir); err != nil {
+		if opts.cfg.Binary, err = jepsen.BuildRaftkv(ctx, dir); err != nil {
 			fmt.Fprintf(stderr, "raftjepsen: %v\n", err)
 			return exitBadUsage
 		}
 	}
-	opts.cfg.Binary = opts.binary
 	opts.cfg.Logf = func(format string, args ...any) {
 		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 	}
