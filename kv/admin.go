@@ -56,8 +56,10 @@ var (
 type changeWaiter struct {
 	svc   *Service
 	index uint64
-	conf  raft.ConfState
-	done  func(raft.ConfState, error)
+	// term is the leader's term when the change was proposed.
+	term uint64
+	conf raft.ConfState
+	done func(raft.ConfState, error)
 }
 
 // StartChange proposes changes together on this node, which must lead,
@@ -87,7 +89,7 @@ func (s *Service) startChange(changes []raft.ConfChangeSingle, extra func(raft.C
 	if err := s.node.ProposeConfChange(raft.ConfChange{Changes: slices.Clone(changes)}); err != nil {
 		return nil, fmt.Errorf("kv: change membership %v: %w", changes, err)
 	}
-	w := &changeWaiter{svc: s, index: s.node.BasicStatus().LastIndex, conf: target, done: done}
+	w := &changeWaiter{svc: s, index: s.node.BasicStatus().LastIndex, term: m.Term, conf: target, done: done}
 	s.changes = append(s.changes, w)
 	return &ChangeWait{w: w}, nil
 }
@@ -113,6 +115,9 @@ func (s *Service) checkChange(m node.Membership, changes []raft.ConfChangeSingle
 	if m.Role != raft.Leader {
 		return raft.ConfState{}, &raft.NotLeaderError{Leader: m.Lead, Term: m.Term}
 	}
+	// Before extra, so that a caller whose change extra would refuse in
+	// the joint configuration hears "in flight" (retry later), not
+	// "invalid".
 	if m.ConfState.IsJoint() {
 		return raft.ConfState{}, fmt.Errorf("%w: the configuration %v is still joint", raft.ErrConfChangeInFlight, m.ConfState)
 	}
@@ -121,7 +126,7 @@ func (s *Service) checkChange(m node.Membership, changes []raft.ConfChangeSingle
 			return raft.ConfState{}, err
 		}
 	}
-	target, err := nextConf(m.ConfState, changes)
+	target, err := m.ConfState.After(raft.ConfChange{Changes: changes})
 	if err != nil {
 		return raft.ConfState{}, err
 	}
@@ -133,12 +138,6 @@ func (s *Service) checkChange(m node.Membership, changes []raft.ConfChangeSingle
 		}
 	}
 	return target, nil
-}
-
-// nextConf is the configuration, out of any joint phase, that changes make
-// of cs, or why they cannot be made.
-func nextConf(cs raft.ConfState, changes []raft.ConfChangeSingle) (raft.ConfState, error) {
-	return cs.After(raft.ConfChange{Changes: changes})
 }
 
 // caughtUp refuses a learner whose Match is more than lagMax entries
@@ -163,6 +162,18 @@ func (s *Service) checkChanges() {
 	var answer []func()
 	for _, w := range s.changes {
 		switch {
+		case m.Term != w.term:
+			// The node lost leadership and may have regained it. The
+			// entry at w.index may then be another leader's, with the
+			// same configuration made by another caller's change (or a
+			// change back and forth), and would look like ours taking
+			// effect though ours was dropped.
+			err := fmt.Errorf("%w: membership change at index %d: proposed in term %d, the node is now in term %d",
+				ErrOutcomeUnknown, w.index, w.term, m.Term)
+			if m.Role != raft.Leader {
+				err = fmt.Errorf("%w: %w", err, &raft.NotLeaderError{Leader: m.Lead, Term: m.Term})
+			}
+			answer = append(answer, func() { w.done(raft.ConfState{}, err) })
 		case m.Commit >= w.index && m.Commit >= m.ConfIndex && !m.ConfState.IsJoint() &&
 			slices.Equal(m.ConfState.Voters, w.conf.Voters) && slices.Equal(m.ConfState.Learners, w.conf.Learners):
 			// Checked before the role: a leader that removed itself steps

@@ -335,3 +335,19 @@ func TestAdminCallsOnARunningNodeWaitForTheChangeOrSayItIsNotInEffect(t *testing
 	_, err = svc.Membership(context.Background())
 	assert.ErrorIs(t, err, node.ErrStopped)
 }
+
+func TestChangeSeenAfterATermChangeHasAnUnknownOutcome(t *testing.T) {
+	g := newGroup(t, 3, nil)
+	g.elect(1)
+	a := &changeAnswer{}
+	cw, err := g.svcs[1].StartChange([]raft.ConfChangeSingle{one(raft.AddLearner, 4)}, a.done)
+	require.NoError(t, err)
+	require.Equal(t, g.node(1).Membership().Term, cw.w.term, "the proposing term is recorded")
+	// As if proposed in an earlier term of this node: the configuration
+	// now in effect may be another leader's that looks the same.
+	cw.w.term--
+	g.settle()
+	require.Equal(t, 1, a.called)
+	assert.ErrorIs(t, a.err, ErrOutcomeUnknown)
+	assert.Equal(t, []uint64{4}, g.node(1).Membership().ConfState.Learners, "it looked committed")
+}

@@ -55,7 +55,6 @@ func BenchmarkFsync(b *testing.B) {
 	f, err := os.Create(filepath.Join(b.TempDir(), "fsync"))
 	require.NoError(b, err)
 	defer f.Close()
-	n := 0
 	for b.Loop() {
 		if _, err := f.Write([]byte{0}); err != nil {
 			b.Fatal(err)
@@ -63,7 +62,5 @@ func BenchmarkFsync(b *testing.B) {
 		if err := f.Sync(); err != nil {
 			b.Fatal(err)
 		}
-		n++
 	}
-	require.Equal(b, b.N, n)
 }
