@@ -215,7 +215,9 @@ func (c *client) answer(op linearizability.OpID, attempt int, res kv.Result, err
 func (c *client) retry(reason string, to uint64) {
 	if c.attempt >= clientAttemptsMax {
 		c.inFlight = false
-		_ = c.s.rec.Unknown(c.op)
+		if err := c.s.rec.Unknown(c.op); err != nil {
+			c.s.violate("client", "client %d: record: %v", c.id, err)
+		}
 		c.s.trace.write(traceSim{T: c.s.now, Sim: "unknown", Detail: fmt.Sprintf("client %d: %s", c.id, c.cmd)})
 		// The session cannot go on past a command whose fate is unknown
 		// (the next sequence number would be refused if this one never
@@ -225,7 +227,9 @@ func (c *client) retry(reason string, to uint64) {
 		c.finish(false)
 		return
 	}
-	_ = c.s.rec.Retry(c.op, reason)
+	if err := c.s.rec.Retry(c.op, reason); err != nil {
+		c.s.violate("client", "client %d: record: %v", c.id, err)
+	}
 	c.target = to
 	// Back off, so a cluster without a leader is not flooded.
 	op := c.op

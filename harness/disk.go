@@ -12,7 +12,6 @@ type disk struct {
 	*raft.MemoryStorage // what reads see
 	durable             *raft.MemoryStorage
 	unsynced            []func(*raft.MemoryStorage) error
-	syncs               int
 }
 
 func newDisk() *disk {
@@ -69,7 +68,6 @@ func (d *disk) Sync() error {
 		}
 	}
 	d.unsynced = d.unsynced[:0]
-	d.syncs++
 	return nil
 }
 

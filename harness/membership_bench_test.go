@@ -9,7 +9,7 @@ import (
 // BenchmarkLearnerCatchUp adds a fresh learner after the log has grown for
 // a while and reports how many ticks it took to catch up (its log within
 // catchUpLagMax of the leader's commit index, as the leader sees it; the
-// operator looks once a tick) and how long the log was. Logs are compacted
+// operator looks every catchUpPoll) and how long the log was. Logs are compacted
 // behind snapshots, so a learner gets a snapshot and the tail.
 func BenchmarkLearnerCatchUp(b *testing.B) {
 	for _, after := range []time.Duration{2 * time.Second, 10 * time.Second, 40 * time.Second} {

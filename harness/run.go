@@ -15,7 +15,8 @@ import (
 type Violation struct {
 	// Kind names the check: election-safety, state-machine-safety,
 	// leader-completeness, committed-lost, liveness, linearizability,
-	// linearizability-unknown, node-error, restart, client, panic, config.
+	// linearizability-unknown, node-error, restart, client, panic, config,
+	// trace-validation, quorum-overlap, joint-consensus, leader-is-voter.
 	Kind    string
 	At      time.Duration
 	Message string

@@ -84,8 +84,12 @@ func ReplayCommand(cfg Config, scheduleFile string) string {
 	for i, m := range cfg.Reads {
 		reads[i] = string(m)
 	}
-	return fmt.Sprintf("go run ./cmd/raftsim -replay %s -seed %d -nodes %d -time %v -reads %s -drift %v -lease-drift-bound %v",
+	cmd := fmt.Sprintf("go run ./cmd/raftsim -replay %s -seed %d -nodes %d -time %v -reads %s -drift %v -lease-drift-bound %v",
 		scheduleFile, cfg.Seed, cfg.Nodes, cfg.Duration, strings.Join(reads, ","), cfg.DriftMax, cfg.LeaseDriftBound)
+	if cfg.SkipValidation {
+		cmd += " -validate=false"
+	}
+	return cmd
 }
 
 // WriteArtifacts writes what a person needs to audit a run into dir:
@@ -114,7 +118,8 @@ func WriteArtifacts(dir string, cfg Config, res Result, trace []byte) error {
 	if check.Verdict == "" {
 		// The run stopped before the history was checked; check it now so
 		// the page shows it.
-		if check, err = linearizability.Check(res.History, 10*time.Second); err != nil {
+		cfg, _ = cfg.withDefaults()
+		if check, err = linearizability.Check(res.History, cfg.CheckTimeout); err != nil {
 			return fmt.Errorf("artifacts: %w", err)
 		}
 	}

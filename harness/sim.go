@@ -348,11 +348,12 @@ func (s *sim) pause(n *simNode, on bool) {
 		return
 	}
 	// Time passed while the process was stopped: without these ticks a
-	// leader would count its lease from before the pause.
-	for ; n.missed > 0 && n.up; n.missed-- {
+	// leader would count its lease from before the pause. They are taken
+	// before the inbox is delivered, so a paused leader never serves a
+	// lease read queued meanwhile from a lease that ran out.
+	for ; n.missed > 0; n.missed-- {
 		s.process(n, n.svc.Node().Tick())
 	}
-	n.missed = 0
 	inbox := n.inbox
 	n.inbox = nil
 	for _, m := range inbox {

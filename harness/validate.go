@@ -205,7 +205,10 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 		out.Peer = int(srv[2])
 	}
 	if m := ev.Msg; m != nil {
-		typ := tv.msgTypes[m.Type%raft.MessageType(len(tv.msgTypes))]
+		var typ spec.MsgType
+		if int(m.Type) < len(tv.msgTypes) {
+			typ = tv.msgTypes[m.Type]
+		}
 		if typ == 0 {
 			return spec.TraceEvent{}, fmt.Errorf("%s of node %d: message type %v has no spec counterpart", ev.Name, ev.Node, m.Type)
 		}

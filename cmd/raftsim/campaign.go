@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -134,7 +135,9 @@ func (sim simulator) runSeed(opts options, seed uint64) (out outcome) {
 // saveFailing shrinks the failing schedule of res, re-runs the shrunk
 // schedule with a trace and writes the artifacts of that run. Should the
 // shrunk schedule not fail again, which would be a bug in the shrinker or a
-// nondeterministic run, the whole schedule is saved instead.
+// nondeterministic run, the whole schedule is saved instead. Should the
+// whole schedule not fail again either, the run is not deterministic, and
+// its artifacts cannot show the failure: that is reported as an error.
 func (sim simulator) saveFailing(opts options, cfg harness.Config, res harness.Result, out *outcome) {
 	schedule := res.Schedule
 	if opts.shrink > 0 {
@@ -147,9 +150,13 @@ func (sim simulator) saveFailing(opts options, cfg harness.Config, res harness.R
 		cfg.Schedule = &whole
 		again, trace = sim.traced(cfg)
 	}
+	var nondeterministic error
+	if !again.Failed() {
+		nondeterministic = fmt.Errorf("seed %d: the run is not deterministic: its schedule passed when run again, so the artifacts do not show the failure", cfg.Seed)
+	}
 	out.eventsShrunk = len(cfg.Schedule.Events)
 	out.dir = seedDir(opts, cfg.Seed)
-	out.err = sim.write(out.dir, cfg, again, trace)
+	out.err = errors.Join(nondeterministic, sim.write(out.dir, cfg, again, trace))
 	out.replay = sim.replayCommand(cfg, filepath.Join(out.dir, "schedule.json"))
 }
 

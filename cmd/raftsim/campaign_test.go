@@ -187,3 +187,18 @@ func TestProgressBarOnATerminal(t *testing.T) {
 	assert.NotContains(t, out.stdout, "raftsim: 10/30", "no plain progress lines on a terminal")
 	assert.True(t, strings.HasPrefix(out.lastLine(out.stdout), "raftsim: 30 seeds,"))
 }
+
+func TestNondeterministicFailureIsReported(t *testing.T) {
+	f := newFake(3)
+	f.flaky[3] = true
+	dir := filepath.Join(t.TempDir(), "out")
+	out := f.invoke(t, "-out", dir, "-seeds", "4", "-shrink", "50")
+	require.Equal(t, exitFailed, out.code)
+	assert.Contains(t, out.stderr, "seed 3: the run is not deterministic")
+	assert.NotContains(t, out.stdout, "artifacts: ", "artifacts that do not show the failure are not offered as its record")
+
+	stable := newFake(3)
+	out = stable.invoke(t, "-out", filepath.Join(t.TempDir(), "out"), "-seeds", "4", "-shrink", "50")
+	require.Equal(t, exitFailed, out.code)
+	assert.NotContains(t, out.stderr, "not deterministic", "a failure that comes back is not reported as nondeterministic")
+}
