@@ -230,20 +230,12 @@ func (sp *Spec) BecomeLeader(s *State, i int, t *State) bool {
 	t.State[i] = Leader
 	t.Leader[i] = int8(i)
 	t.Log[i] = s.Log[i].Append(Entry{Term: s.CurrentTerm[i]})
+	sp.ResetLeaderState(t, i)
 	for j := range sp.n() {
 		t.NextIndex[i][j] = Num(s.LastIndex(i) + 1)
-		t.MatchIndex[i][j] = 0
 	}
-	t.VotesGranted[i] = 0
-	t.VotesRejected[i] = 0
 	t.LeaderRecent[i] = sp.Config.CheckQuorum
-	t.RecentActive[i] = 0
-	t.LeadTransferee[i] = Nil
 	t.HeardAt[i] = s.Now
-	t.ReadSeq[i] = 0
-	t.RoundStart[i] = 0
-	t.ReadAcks[i] = 0
-	t.PendingRead[i] = PendingRead{}
 	return true
 }
 
@@ -311,6 +303,10 @@ func (sp *Spec) HandlePreVoteRequest(s *State, i, j int, m Message, t *State) bo
 	if m.Type != PreVoteRequest {
 		return false
 	}
+	// Only a later term: a pre-vote says i would vote in term m.Term but
+	// records nothing, and only in a term after its own is i's vote sure to
+	// be free. A pre-candidate at or below i's term has missed that term's
+	// election; a grant would let it campaign and depose a leader for nothing.
 	grant := int(m.Term) > int(s.CurrentTerm[i]) && s.LogUpToDate(i, m) && !sp.InLease(s, i)
 	term := s.CurrentTerm[i]
 	if grant {

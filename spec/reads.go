@@ -51,11 +51,18 @@ func (sp *Spec) ReadIndex(s *State, i int, t *State) bool {
 		return false
 	}
 	*t = *s
+	startRound(s, i, t, PendingRead{Index: s.CommitIndex[i], Required: sp.CommittedLog(s)})
+	return true
+}
+
+// startRound is StartRound(i, read): leader i starts a quorum round for
+// read. The round has a new sequence number so that an acknowledgement of
+// an earlier heartbeat does not confirm this later read.
+func startRound(s *State, i int, t *State, read PendingRead) {
 	t.ReadSeq[i] = s.ReadSeq[i] + 1
 	t.RoundStart[i] = s.Now
 	t.ReadAcks[i] = Set(0).With(i)
-	t.PendingRead[i] = PendingRead{Index: s.CommitIndex[i], Required: sp.CommittedLog(s)}
-	return true
+	t.PendingRead[i] = read
 }
 
 // ServeReadIndex is ServeReadIndex(i): the round is confirmed, so the
@@ -114,10 +121,7 @@ func (sp *Spec) HandleReadIndexRequest(s *State, i, j int, m Message, t *State) 
 	}
 	*t = *s
 	if s.State[i] == Leader && m.Term == s.CurrentTerm[i] && s.CommittedInTerm(i) && s.PendingRead[i] == (PendingRead{}) {
-		t.ReadSeq[i] = s.ReadSeq[i] + 1
-		t.RoundStart[i] = s.Now
-		t.ReadAcks[i] = Set(0).With(i)
-		t.PendingRead[i] = PendingRead{Index: s.CommitIndex[i], From: uint8(j) + 1}
+		startRound(s, i, t, PendingRead{Index: s.CommitIndex[i], From: uint8(j) + 1})
 		t.discard(m)
 		return true
 	}

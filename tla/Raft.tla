@@ -213,10 +213,11 @@ Reply(response, request) ==
 \* Stepping down (or restarting) forgets the leader's view of its peers and
 \* the votes of a campaign, as the implementation's reset does; stale
 \* values would only split equal states apart.
-ResetLeaderState(i) ==
+\* A new leader resets the same fields but starts nextIndex after its log.
+ResetLeaderStateFrom(i, next) ==
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
     /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
-    /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> 1]]
+    /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> next]]
     /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
     /\ recentActive' = [recentActive EXCEPT ![i] = {}]
     /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
@@ -224,6 +225,8 @@ ResetLeaderState(i) ==
     /\ roundStart' = [roundStart EXCEPT ![i] = 0]
     /\ readAcks' = [readAcks EXCEPT ![i] = {}]
     /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
+
+ResetLeaderState(i) == ResetLeaderStateFrom(i, 1)
 
 -----------------------------------------------------------------------------
 (* Initial state *)
@@ -339,18 +342,9 @@ BecomeLeader(i) ==
     /\ leader' = [leader EXCEPT ![i] = i]
     /\ log' = [log EXCEPT ![i] = Append(log[i], [term |-> currentTerm[i],
                                                    value |-> Nil, conf |-> NoConf])]
-    /\ nextIndex' = [nextIndex EXCEPT ![i] = [j \in Server |-> LastIndex(i) + 1]]
-    /\ matchIndex' = [matchIndex EXCEPT ![i] = [j \in Server |-> 0]]
-    /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
-    /\ votesRejected' = [votesRejected EXCEPT ![i] = {}]
+    /\ ResetLeaderStateFrom(i, LastIndex(i) + 1)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
-    /\ recentActive' = [recentActive EXCEPT ![i] = {}]
-    /\ leadTransferee' = [leadTransferee EXCEPT ![i] = Nil]
     /\ heardAt' = [heardAt EXCEPT ![i] = now]
-    /\ readSeq' = [readSeq EXCEPT ![i] = 0]
-    /\ roundStart' = [roundStart EXCEPT ![i] = 0]
-    /\ readAcks' = [readAcks EXCEPT ![i] = {}]
-    /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
     /\ UNCHANGED <<currentTerm, votedFor, commitIndex, snapshotIndex,
                    snapshotTerm, now, followerRead, lastRead, messages>>
 
@@ -555,6 +549,9 @@ UpdateTerm(i, j, m) ==
 \* A pre-vote is granted for a later term to an up-to-date log, unless i is
 \* in its leader lease. A rejection carries i's term so that a lagging
 \* pre-candidate learns it.
+\* Only a later term: a pre-vote records nothing, and only in a term after
+\* its own is i's vote sure to be free. A pre-candidate at or below i's term
+\* has missed that term's election; a grant would let it depose a leader.
 HandlePreVoteRequest(i, j, m) ==
     /\ m.mtype = PreVoteRequest
     /\ LET grant == /\ m.mterm > currentTerm[i]
@@ -832,6 +829,15 @@ CommittedLog ==
     LET k == CHOOSE k \in Server : \A x \in Server : commitIndex[k] >= commitIndex[x]
     IN SubSeq(log[k], 1, commitIndex[k])
 
+\* Leader i starts a quorum round for read. The round has a new sequence
+\* number so that an acknowledgement of an earlier heartbeat does not
+\* confirm this later read.
+StartRound(i, read) ==
+    /\ readSeq' = [readSeq EXCEPT ![i] = @ + 1]
+    /\ roundStart' = [roundStart EXCEPT ![i] = now]
+    /\ readAcks' = [readAcks EXCEPT ![i] = {i}]
+    /\ pendingRead' = [pendingRead EXCEPT ![i] = read]
+
 \* ReadIndex: the read index is the commit index; the leader confirms it
 \* still leads with a quorum round of its own sequence number (never the
 \* client's context), carried by heartbeats.
@@ -840,12 +846,7 @@ ReadIndex(i) ==
     /\ state[i] = Leader
     /\ CommittedInTerm(i)
     /\ pendingRead[i] = NoRead
-    /\ readSeq' = [readSeq EXCEPT ![i] = @ + 1]
-    /\ roundStart' = [roundStart EXCEPT ![i] = now]
-    /\ readAcks' = [readAcks EXCEPT ![i] = {i}]
-    /\ pendingRead' = [pendingRead EXCEPT ![i] =
-                          [index |-> commitIndex[i], required |-> CommittedLog,
-                           from |-> Nil]]
+    /\ StartRound(i, [index |-> commitIndex[i], required |-> CommittedLog, from |-> Nil])
     /\ UNCHANGED <<raftVars, now, heardAt, followerRead, lastRead>>
 
 \* The round is confirmed: serve the leader's own read (its read index is
@@ -927,12 +928,7 @@ HandleReadIndexRequest(i, j, m) ==
     /\ m.mterm <= currentTerm[i]
     /\ IF /\ state[i] = Leader /\ m.mterm = currentTerm[i]
           /\ CommittedInTerm(i) /\ pendingRead[i] = NoRead
-         THEN /\ readSeq' = [readSeq EXCEPT ![i] = @ + 1]
-              /\ roundStart' = [roundStart EXCEPT ![i] = now]
-              /\ readAcks' = [readAcks EXCEPT ![i] = {i}]
-              /\ pendingRead' = [pendingRead EXCEPT ![i] =
-                                    [index |-> commitIndex[i], required |-> << >>,
-                                     from |-> j]]
+         THEN /\ StartRound(i, [index |-> commitIndex[i], required |-> << >>, from |-> j])
               /\ Discard(m)
          ELSE /\ Reply([mtype |-> ReadIndexResponse, mterm |-> currentTerm[i],
                         msuccess |-> FALSE, mindex |-> 0,
