@@ -33,9 +33,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	fmt.Fprintf(stdout, "model: servers=%d values=%d max-term=%d max-log=%d max-messages=%d prevote=%t checkquorum=%t snapshot=%t transfer=%t reads=%t workers=%d\n",
+	fmt.Fprintf(stdout, "model: servers=%d values=%d max-term=%d max-log=%d max-messages=%d prevote=%t checkquorum=%t snapshot=%t transfer=%t reads=%t membership=%t init-servers=%d workers=%d\n",
 		cfg.Servers, cfg.Values, cfg.MaxTerm, cfg.MaxLogLen, cfg.MaxMessages,
-		cfg.PreVote, cfg.CheckQuorum, cfg.Snapshot, cfg.Transfer, cfg.Reads, opt.Workers)
+		cfg.PreVote, cfg.CheckQuorum, cfg.Snapshot, cfg.Transfer, cfg.Reads,
+		cfg.Membership, cfg.InitServers, opt.Workers)
 	if cfg.Reads {
 		fmt.Fprintf(stdout, "time: election-timeout=%d max-clock-drift=%d lease-drift-bound=%d max-time=%d max-reads=%d\n",
 			cfg.ElectionTimeout, cfg.MaxClockDrift, cfg.LeaseDriftBound, cfg.MaxTime, cfg.MaxReads)

@@ -45,3 +45,10 @@ func TestConfigFileSetsTheModelAndFlagsOverrideIt(t *testing.T) {
 	assert.Contains(t, out.String(), "max-term=1 max-log=1 max-messages=2 prevote=true checkquorum=true")
 	assert.Contains(t, out.String(), "verdict: incomplete")
 }
+
+func TestHeaderNamesTheMembershipModel(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"-servers", "3", "-membership", "-init-servers", "2", "-max-states", "10"}, &out, &errOut)
+	assert.Equal(t, 1, code, "a search cut short is not a pass: %s", errOut.String())
+	assert.Contains(t, out.String(), "reads=false membership=true init-servers=2 workers=")
+}
