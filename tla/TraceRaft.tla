@@ -24,7 +24,7 @@
 (*    (the implementation's snapshot may be newer than its compaction);    *)
 (*  - leaderRecent follows the implementation's clock: each line's value   *)
 (*    is taken before the node's next action;                              *)
-(*  - a ClientRequest line may append a batch: ClientRequest is taken     *)
+(*  - a ClientRequest line may append a batch: ClientRequest is taken      *)
 (*    until the log is as long as the line says;                           *)
 (*  - a ReadIndex line changes no variable here: the implementation        *)
 (*    batches reads into rounds that Raft.tla's one pending read does not  *)
@@ -33,7 +33,30 @@
 (* A received message is taken from its line, not looked up in messages:   *)
 (* the network may lose, duplicate and reorder, and the line says what     *)
 (* arrived. Entries received carry value 1 for a client's entry and Nil    *)
-(* for a leader's no-op.                                                   *)
+(* for a leader's no-op; a configuration entry is known by its index and   *)
+(* term, and carries the configuration of the ChangeConf or LeaveJoint     *)
+(* line that appended it (a leader appends at an index once in its term).  *)
+(*                                                                         *)
+(* Membership. The servers are the node IDs; InitServer is the voters of   *)
+(* the trace's first line, the bootstrap configuration, and the nodes that *)
+(* join later start outside it, as Raft.tla's servers outside InitServer   *)
+(* do. A ChangeConf line takes ChangeConf with the voters and learners of  *)
+(* the configuration it reports; the core leaves a joint configuration,    *)
+(* automatically or on an explicit empty change, with a LeaveJoint line.   *)
+(* Every line's configuration is Configuration(i) after it, as the Go      *)
+(* validator (harness/validate.go) checks it, with the same exceptions:    *)
+(*  - a joint configuration is Raft.tla's with autoLeave, whether or not   *)
+(*    the core leaves it on its own: an explicit leave is the same         *)
+(*    LeaveJoint, only later;                                              *)
+(*  - a node that joined and installed a snapshot taken before any         *)
+(*    configuration entry reports the bootstrap configuration, where       *)
+(*    Raft.tla's falls back to none; either way it is no voter, and its    *)
+(*    configuration goes unchecked until its log has a configuration       *)
+(*    entry;                                                               *)
+(*  - a stranger (a node started with a configuration of its own, which    *)
+(*    no server of Raft.tla has) ends validation: the lines from its       *)
+(*    first one on are left out (TraceLen), as the Go validator stops      *)
+(*    there too.                                                           *)
 (*                                                                         *)
 (* Run (see tla/README.md):                                                *)
 (*   JSON=trace.ndjson java -cp tla2tools.jar:CommunityModules-deps.jar \  *)
@@ -44,15 +67,77 @@ EXTENDS Raft, Json, IOUtils
 \* The trace file: the JSON environment variable, or trace.ndjson.
 JsonFile == IF "JSON" \in DOMAIN IOEnv THEN IOEnv.JSON ELSE "trace.ndjson"
 
-\* The core's lines; the simulator's own lines (faults, clients) have "sim".
-TraceLog == TLCEval(SelectSeq(ndJsonDeserialize(JsonFile), LAMBDA x : "name" \in DOMAIN x))
+\* The lines of the trace file, read once.
+TraceFile == TLCEval(ndJsonDeserialize(JsonFile))
 
-\* The servers are the node IDs the trace names.
-TraceServer == TLCEval({TraceLog[k].nid : k \in DOMAIN TraceLog})
+\* The core's lines have a "name"; the simulator's own lines (faults,
+\* clients, nodes started) have "sim".
+RaftLines == TLCEval(SelectSeq(TraceFile, LAMBDA x : "name" \in DOMAIN x))
+SimLines == TLCEval(SelectSeq(TraceFile, LAMBDA x : "sim" \in DOMAIN x))
+
+ASSUME Len(RaftLines) > 0
+
+\* The nodes started as strangers, with a configuration of their own: the
+\* simulator's "node-start" lines say which.
+TraceStranger ==
+    TLCEval({SimLines[k].nid : k \in {k \in DOMAIN SimLines :
+                                        /\ SimLines[k].sim = "node-start"
+                                        /\ SimLines[k].detail = "stranger=true"}})
+
+\* The lines validated: those before the first line of a stranger, which
+\* Raft.tla does not describe (see the header). The stranger's first line
+\* (its start) comes before the simulator's "node-start" line.
+TraceLen ==
+    IF \A k \in DOMAIN RaftLines : RaftLines[k].nid \notin TraceStranger
+      THEN Len(RaftLines)
+      ELSE (CHOOSE k \in DOMAIN RaftLines :
+                /\ RaftLines[k].nid \in TraceStranger
+                /\ \A j \in 1..(k - 1) : RaftLines[j].nid \notin TraceStranger) - 1
+
+TraceLog == TLCEval(SubSeq(RaftLines, 1, TraceLen))
+
+\* The elements of a JSON list.
+SeqSet(s) == {s[k] : k \in DOMAIN s}
+
+\* A line's configuration (raft.ConfState, node IDs as servers) as Raft.tla's
+\* record. Raft.tla's joint configurations all leave automatically; one the
+\* core leaves on an explicit empty change is left by the same LeaveJoint,
+\* only later, so it is the spec's joint configuration with autoLeave.
+ConfOf(c) ==
+    [voters |-> SeqSet(c.Voters), outgoing |-> SeqSet(c.VotersOutgoing),
+     learners |-> SeqSet(c.Learners), autoLeave |-> c.AutoLeave \/ Len(c.VotersOutgoing) > 0]
+
+\* The bootstrap voters: every node running at the start reports them, and
+\* the trace's first line is one of those nodes' start.
+TraceInitServer == TLCEval(SeqSet(RaftLines[1].state.config.Voters))
+
+\* The servers are the node IDs the trace names: the nodes that act and the
+\* members of their configurations.
+TraceServer ==
+    TLCEval({TraceLog[k].nid : k \in DOMAIN TraceLog} \cup
+            UNION {Members(ConfOf(TraceLog[k].state.config)) : k \in DOMAIN TraceLog})
+
+\* The configuration entries the trace's leaders appended, by index and
+\* term: a ChangeConf or LeaveJoint line reports the index, the term and the
+\* configuration of the entry it appended. Only one leader appends in a
+\* term, once at each index, so the index and term name the entry.
+ConfLines == {k \in DOMAIN TraceLog : TraceLog[k].name \in {"ChangeConf", "LeaveJoint"}}
+ConfKey(k) == <<TraceLog[k].state.lastIndex, TraceLog[k].state.currentTerm>>
+TraceConfEntry ==
+    TLCEval([key \in {ConfKey(k) : k \in ConfLines} |->
+                ConfOf(TraceLog[CHOOSE k \in ConfLines : ConfKey(k) = key].state.config)])
+
+\* The bootstrap configuration, InitConfiguration of the servers of
+\* InitServer.
+BootConf == [voters |-> InitServer, outgoing |-> {}, learners |-> {}, autoLeave |-> FALSE]
+
+\* TraceRaft.cfg gives Server and InitServer; they must fit the trace.
+ASSUME Assert(InitServer = TraceInitServer,
+              <<"InitServer in TraceRaft.cfg must be the trace's bootstrap voters", TraceInitServer>>)
+ASSUME Assert(TraceServer \subseteq Server,
+              <<"Server in TraceRaft.cfg must hold every node of the trace", TraceServer>>)
 
 NodeOrNil(id) == IF id = 0 THEN Nil ELSE id
-
-ASSUME TraceServer \subseteq Server
 
 -----------------------------------------------------------------------------
 (* Trace variables *)
@@ -70,12 +155,20 @@ Msg == line.msg
 
 IsLine(name) == l <= Len(TraceLog) /\ line.name = name
 
-\* The message of the line as Raft.tla's record of its type.
-EntriesOf(m) == [k \in 1..Len(m.mentries) |->
-                    [term |-> m.mentries[k].term,
-                     value |-> IF m.mentries[k].value = 0 THEN Nil ELSE m.mentries[k].value,
-                     conf |-> NoConf]]
+\* The configuration the line reports.
+LineConf == ConfOf(Post.config)
 
+\* The entry at index idx of a message, as Raft.tla's record (see the
+\* header for values and configurations).
+EntryOf(idx, e) ==
+    IF <<idx, e.term>> \in DOMAIN TraceConfEntry
+      THEN [term |-> e.term, value |-> Nil, conf |-> TraceConfEntry[<<idx, e.term>>]]
+      ELSE [term |-> e.term, value |-> IF e.value = 0 THEN Nil ELSE e.value, conf |-> NoConf]
+
+\* The entries of a message, from index mprevLogIndex + 1 on.
+EntriesOf(m) == [k \in 1..Len(m.mentries) |-> EntryOf(m.mprevLogIndex + k, m.mentries[k])]
+
+\* The message of the line as Raft.tla's record of its type.
 MessageOf(m) ==
     CASE m.mtype \in {PreVoteRequest, RequestVoteRequest} ->
             [mtype |-> m.mtype, mterm |-> m.mterm, mlastLogTerm |-> m.mlastLogTerm,
@@ -124,6 +217,8 @@ ValidatePost(i) ==
     /\ snapshotIndex'[i] = Post.snapshotIndex
     /\ snapshotTerm'[i] = Post.snapshotTerm
     /\ leadTransferee'[i] = NodeOrNil(Post.leadTransferee)
+    /\ \/ Configuration(i)' = LineConf
+       \/ ConfIndex(i) = 0 /\ LineConf = BootConf \* a joined node's snapshot (header)
 
 \* The line is matched: on to the next one.
 NextLine ==
@@ -214,6 +309,8 @@ LineAction(i) ==
       [] line.name = "BecomeLeader" -> BecomeLeader(i)
       [] line.name = "CheckQuorum" -> CheckQuorum(i)
       [] line.name = "ElectionTimerElapsed" -> ElectionTimerElapsed(i)
+      [] line.name = "ChangeConf" -> ChangeConf(i, LineConf.voters, LineConf.learners)
+      [] line.name = "LeaveJoint" -> LeaveJoint(i)
       [] line.name = "AdvanceCommitIndex" -> AdvanceCommitIndex(i)
       [] line.name = "AppendEntries" -> AppendEntries(i, Msg.mdest)
       [] line.name = "Heartbeat" -> Heartbeat(i, Msg.mdest)
