@@ -80,9 +80,9 @@ ASSUME Len(RaftLines) > 0
 \* The nodes started as strangers, with a configuration of their own: the
 \* simulator's "node-start" lines say which.
 TraceStranger ==
-    TLCEval({SimLines[k].nid : k \in {k \in DOMAIN SimLines :
-                                        /\ SimLines[k].sim = "node-start"
-                                        /\ SimLines[k].detail = "stranger=true"}})
+    TLCEval({SimLines[k].nid : k \in {j \in DOMAIN SimLines :
+                                        /\ SimLines[j].sim = "node-start"
+                                        /\ SimLines[j].detail = "stranger=true"}})
 
 \* The lines validated: those before the first line of a stranger, which
 \* Raft.tla does not describe (see the header). The stranger's first line
@@ -203,6 +203,13 @@ MessageOf(m) ==
       [] OTHER ->
             [mtype |-> m.mtype, mterm |-> m.mterm, msource |-> m.msource, mdest |-> m.mdest]
 
+\* Configuration(i) of Raft.tla with lg for i's log. The step's is
+\* ConfigurationOf(i, log'[i]): Configuration(i)' would prime i as well,
+\* and i is the line's node, which depends on l.
+ConfigurationOf(i, lg) ==
+    LET idxs == {idx \in 1..Len(lg) : IsConfEntry(lg[idx])}
+    IN IF idxs = {} THEN InitConfiguration(i) ELSE lg[MaxOf(idxs)].conf
+
 \* The line's variables are the spec's after the step.
 ValidatePost(i) ==
     /\ currentTerm'[i] = Post.currentTerm
@@ -217,7 +224,7 @@ ValidatePost(i) ==
     /\ snapshotIndex'[i] = Post.snapshotIndex
     /\ snapshotTerm'[i] = Post.snapshotTerm
     /\ leadTransferee'[i] = NodeOrNil(Post.leadTransferee)
-    /\ \/ Configuration(i)' = LineConf
+    /\ \/ ConfigurationOf(i, log'[i]) = LineConf
        \/ ConfIndex(i) = 0 /\ LineConf = BootConf \* a joined node's snapshot (header)
 
 \* The line is matched: on to the next one.
