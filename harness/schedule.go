@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/raftcheck/raftcheck/internal/partition"
 )
 
 // Fault kinds a schedule can hold. The names appear in -faults, in the JSON
@@ -48,14 +50,14 @@ const (
 // FaultKinds lists every kind the simulator implements, in a fixed order.
 var FaultKinds = []string{FaultPartition, FaultCrash, FaultPause, FaultLoss, FaultDuplicate, FaultReorder, FaultDrift, FaultTransfer, FaultMembership, FaultDelay}
 
-// Partition shapes.
+// Partition shapes (see package partition for what each cuts).
 const (
-	ShapeHalves       = "halves"        // a fixed minority against the rest
-	ShapeRandomHalves = "random-halves" // a random minority against the rest
-	ShapeIsolate      = "isolate"       // one node alone
-	ShapeBridge       = "bridge"        // two halves that share one node
-	ShapeRing         = "majorities-ring"
-	ShapeOneWay       = "one-way" // one node hears nobody, but is heard
+	ShapeHalves       = partition.Halves // a fixed minority against the rest
+	ShapeRandomHalves = "random-halves"  // a random minority against the rest
+	ShapeIsolate      = partition.Isolate
+	ShapeBridge       = partition.Bridge
+	ShapeRing         = partition.Ring
+	ShapeOneWay       = partition.OneWay
 )
 
 // Shapes lists the partition shapes.
@@ -409,40 +411,36 @@ func (e Event) aimAt(id uint64, n int) Event {
 		if e.Shape != ShapeOneWay {
 			e.Shape = ShapeIsolate
 		}
-		var links [][2]uint64
+		others := make([]uint64, 0, n)
 		for other := uint64(1); other <= uint64(n); other++ {
-			if other == id {
-				continue
-			}
-			links = append(links, [2]uint64{other, id})
-			if e.Shape == ShapeIsolate {
-				links = append(links, [2]uint64{id, other})
+			if other != id {
+				others = append(others, other)
 			}
 		}
-		e.Links = links
+		if e.Shape == ShapeOneWay {
+			e.Links = mustCut(partition.Links(ShapeOneWay, append([]uint64{id}, others...)))
+		} else {
+			// The leader alone, but last: Split then lists each pair's
+			// links in, then out, the order in which a delay's end flushes
+			// them; a recorded seed replays only while that order stays.
+			e.Links = mustCut(partition.Split(append(others, id), len(others)))
+		}
 	}
 	return e
 }
 
 // partitionLinks returns the directed links a partition of the given
-// shape cuts.
+// shape cuts, drawing the nodes' places from c.
 func partitionLinks(c chooser, shape string, n int) [][2]uint64 {
 	ids := make([]uint64, n)
 	for i := range ids {
 		ids[i] = uint64(i + 1)
 	}
-	cutBetween := func(a, b []uint64) [][2]uint64 {
-		var links [][2]uint64
-		for _, x := range a {
-			for _, y := range b {
-				links = append(links, [2]uint64{x, y}, [2]uint64{y, x})
-			}
-		}
-		return links
+	// first returns ids with x moved to the front.
+	first := func(x uint64) []uint64 {
+		return append([]uint64{x}, slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return id == x })...)
 	}
 	switch shape {
-	case ShapeHalves:
-		return cutBetween(ids[:n/2], ids[n/2:])
 	case ShapeRandomHalves:
 		perm := slices.Clone(ids)
 		for i := len(perm) - 1; i > 0; i-- {
@@ -450,36 +448,20 @@ func partitionLinks(c chooser, shape string, n int) [][2]uint64 {
 			perm[i], perm[j] = perm[j], perm[i]
 		}
 		k := 1 + c.intn("minority", max(1, n/2))
-		return cutBetween(perm[:k], perm[k:])
+		return mustCut(partition.Split(perm, k))
 	case ShapeIsolate:
-		x := ids[c.intn("isolated", n)]
-		return cutBetween([]uint64{x}, slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return id == x }))
-	case ShapeBridge:
-		// Two halves that cannot talk, except through the node in the
-		// middle (ids[n/2]), which talks to both.
-		return cutBetween(ids[:n/2], ids[n/2+1:])
-	case ShapeRing:
-		// Each node talks only to its neighbours on a ring: every node sees
-		// a majority of 3 in a 5-node cluster, but no two majorities agree.
-		var links [][2]uint64
-		for i := range n {
-			for j := range n {
-				d := (j - i + n) % n
-				if i != j && d != 1 && d != n-1 {
-					links = append(links, [2]uint64{ids[i], ids[j]})
-				}
-			}
-		}
-		return links
+		return mustCut(partition.Links(shape, first(ids[c.intn("isolated", n)])))
 	case ShapeOneWay:
-		x := ids[c.intn("deaf", n)]
-		var links [][2]uint64
-		for _, y := range ids {
-			if y != x {
-				links = append(links, [2]uint64{y, x})
-			}
-		}
-		return links
+		return mustCut(partition.Links(shape, first(ids[c.intn("deaf", n)])))
 	}
-	return nil
+	return mustCut(partition.Links(shape, ids))
+}
+
+// mustCut returns links. The simulator asks only for shapes it lists,
+// among the nodes 1..n it runs, so an error is a broken invariant.
+func mustCut(links [][2]uint64, err error) [][2]uint64 {
+	if err != nil {
+		panic("harness: " + err.Error())
+	}
+	return links
 }

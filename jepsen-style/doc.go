@@ -11,7 +11,8 @@
 // linearizability.Recorder. Meanwhile a nemesis injects one fault at a
 // time, its kinds in shuffled rounds: kill (SIGKILL a minority of the
 // voters, restart it from its disk), pause (SIGSTOP/SIGCONT a minority),
-// partition (Patterns), clock (raftkv's -fault-hooks skew a node's tick
+// partition (a shape of internal/partition: halves, isolate, bridge,
+// majorities-ring, one-way), clock (raftkv's -fault-hooks skew a node's tick
 // rate, within Skew), transfer (leadership transfer) and membership
 // (raftkv's admin API: a fresh node with -join on a new address and its
 // own proxies becomes a learner and is promoted once caught up; a voter,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftcheck/raftcheck/internal/partition"
 	"github.com/raftcheck/raftcheck/linearizability"
 )
 
@@ -18,7 +19,8 @@ const (
 	KindKill = "kill"
 	// KindPause stops a minority with SIGSTOP and continues it with SIGCONT.
 	KindPause = "pause"
-	// KindPartition cuts links through the proxies (see Patterns).
+	// KindPartition cuts links through the proxies, in one of the shapes
+	// of package partition that cut a link among the current nodes.
 	KindPartition = "partition"
 	// KindClock makes some nodes' clocks run fast or slow (raftkv's
 	// -fault-hooks), within the skew given, until the next clock event:
@@ -233,12 +235,12 @@ func (n *nemesis) start(ctx context.Context, kind string) ([]uint64, string, fun
 }
 
 func (n *nemesis) partition() ([]uint64, string, func() error, error) {
-	patterns := Patterns
 	ids := n.shuffled()
-	if len(ids) < ringNodesMin {
-		patterns = slices.DeleteFunc(slices.Clone(Patterns), func(p string) bool { return p == PatternRing })
+	shapes := partition.Cutting(len(ids))
+	if len(shapes) == 0 {
+		return nil, "", nil, fmt.Errorf("no partition cuts a link among %d nodes", len(ids))
 	}
-	pattern := patterns[n.rng.IntN(len(patterns))]
+	shape := shapes[n.rng.IntN(len(shapes))]
 	// Half the time the leader goes first: the side cut off (halves,
 	// isolate) or the deaf node (one-way). A leader cut off while it still
 	// holds its lease is the case that tests lease reads.
@@ -246,17 +248,18 @@ func (n *nemesis) partition() ([]uint64, string, func() error, error) {
 	if i := slices.Index(ids, n.mon.leader()); i >= 0 && n.rng.IntN(2) == 0 {
 		ids[0], ids[i] = ids[i], ids[0]
 	}
-	links, desc, err := PartitionLinks(pattern, ids)
-	if err == nil && len(links) == 0 {
-		err = fmt.Errorf("%s cuts nothing among %d nodes", pattern, len(ids))
-	}
+	cut, err := partition.Links(shape, ids)
 	if err == nil {
+		links := make([]Link, len(cut))
+		for i, l := range cut {
+			links[i] = Link(l)
+		}
 		err = n.c.Net().Cut(links)
 	}
 	if err != nil {
 		return nil, "", nil, err
 	}
-	return ids, desc, func() error { n.c.Net().Heal(); return nil }, nil
+	return ids, describePartition(shape, ids), func() error { n.c.Net().Heal(); return nil }, nil
 }
 
 func (n *nemesis) clock(ctx context.Context) ([]uint64, string, func() error, error) {
