@@ -64,20 +64,6 @@ type Clock interface {
 	Ticks() <-chan time.Time
 }
 
-// TickerClock is a Clock that ticks at a fixed wall-clock interval.
-type TickerClock struct {
-	t *time.Ticker
-	d time.Duration
-}
-
-// NewTickerClock returns a Clock that ticks every d. Stop it when done.
-func NewTickerClock(d time.Duration) *TickerClock {
-	return &TickerClock{t: time.NewTicker(d), d: d}
-}
-
-// Interval implements IntervalClock.
-func (c *TickerClock) Interval() time.Duration { return c.d }
-
 // IntervalClock is a Clock that says how far apart its ticks are. Run then
 // counts ticks by the time each carries, not one per receive, and asks for
 // the interval again at every count, so it may change while Run runs: a
@@ -88,9 +74,3 @@ type IntervalClock interface {
 	Clock
 	Interval() time.Duration
 }
-
-// Ticks implements Clock.
-func (c *TickerClock) Ticks() <-chan time.Time { return c.t.C }
-
-// Stop stops the ticker.
-func (c *TickerClock) Stop() { c.t.Stop() }

@@ -84,7 +84,7 @@ type server struct {
 	wal   *storage.WAL
 	tr    *transport.Transport
 	svc   *kv.Service
-	clock *skewClock
+	clock *node.TickerClock
 	http  *http.Server
 	cln   net.Listener
 
@@ -192,7 +192,7 @@ func startNode(cfg config) (_ *server, err error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.clock = newSkewClock(cfg.TickInterval)
+	s.clock = node.NewTickerClock(cfg.TickInterval)
 	go func() {
 		defer close(s.runDone)
 		s.runErr = s.svc.Node().Run(ctx, s.clock)
