@@ -35,7 +35,8 @@ const (
 	readyTimeout = 15 * time.Second
 	// statusTimeout bounds one /status request.
 	statusTimeout = 500 * time.Millisecond
-	// adminTimeout bounds one fault-hook or transfer request.
+	// adminTimeout bounds one admin request: a fault hook, a transfer,
+	// a peer address, a node's membership.
 	adminTimeout = 4 * time.Second
 	// exitTimeout bounds the wait for a killed process to be reaped.
 	exitTimeout = 5 * time.Second
@@ -67,8 +68,12 @@ type ClusterConfig struct {
 type Cluster struct {
 	cfg  ClusterConfig
 	net  *Net
-	http *http.Client
-	ca   *certAuthority // nil without TLS
+	http *http.Client // for /status and the fault hooks
+	// adm makes the admin calls kv/client has, each at one node: only its
+	// one-node calls (AddPeer, TransferAt, MembershipAt) are used, so the
+	// URLs it was made with are never followed.
+	adm *client.Client
+	ca  *certAuthority // nil without TLS
 	// version counts the changes of the current nodes, so that clients
 	// know when to pick up new client URLs.
 	version atomic.Uint64
@@ -127,6 +132,9 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (_ *Cluster, err error
 		if _, err := c.newProc(); err != nil {
 			return nil, err
 		}
+	}
+	if c.adm, err = client.New(c.ClientURLs(0), adminClientID); err != nil {
+		return nil, err
 	}
 	for _, p := range c.nodes {
 		if err := c.setArgs(p, false); err != nil {
@@ -279,7 +287,7 @@ func (c *Cluster) tell(ctx context.Context, q *proc, id uint64) error {
 	if px == nil {
 		return fmt.Errorf("cluster: no proxy %d->%d", q.id, id)
 	}
-	return c.admin(ctx, q.id, http.MethodPost, fmt.Sprintf("/admin/peer?id=%d&addr=%s", id, px.Addr()), nil, adminTimeout)
+	return c.adminAt(ctx, q.id, func(ctx context.Context, u string) error { return c.adm.AddPeer(ctx, u, id, px.Addr()) })
 }
 
 // reintroduce tells node p, just started, of the current nodes its -peers
@@ -545,16 +553,36 @@ func (c *Cluster) SetClockRate(ctx context.Context, id uint64, rate float64) err
 // Membership asks node id for the membership as it sees it.
 func (c *Cluster) Membership(ctx context.Context, id uint64) (client.Membership, error) {
 	var m client.Membership
-	err := c.admin(ctx, id, http.MethodGet, "/admin/membership", &m, adminTimeout)
+	err := c.adminAt(ctx, id, func(ctx context.Context, u string) (err error) {
+		m, err = c.adm.MembershipAt(ctx, u)
+		return err
+	})
 	return m, err
 }
 
 // Transfer asks node from, which should lead, to hand leadership to to.
+// Only from is asked, once: a node that no longer leads refuses.
 func (c *Cluster) Transfer(ctx context.Context, from, to uint64) error {
-	return c.admin(ctx, from, http.MethodPost, "/admin/transfer?to="+strconv.FormatUint(to, 10), nil, adminTimeout)
+	return c.adminAt(ctx, from, func(ctx context.Context, u string) error { return c.adm.TransferAt(ctx, u, to) })
 }
 
-// admin makes one request to node id and decodes a 200 answer into out.
+// adminAt makes call, one kv/client call at node id's client URL u,
+// within adminTimeout.
+func (c *Cluster) adminAt(ctx context.Context, id uint64, call func(ctx context.Context, u string) error) error {
+	p, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+	defer cancel()
+	if err := call(ctx, "http://"+p.clientAddr); err != nil {
+		return fmt.Errorf("node %d: %w", id, err)
+	}
+	return nil
+}
+
+// admin makes one request to node id and decodes a 200 answer into out:
+// for the calls kv/client does not make (/status, the fault hooks).
 func (c *Cluster) admin(ctx context.Context, id uint64, method, path string, out any, timeout time.Duration) error {
 	p, err := c.node(id)
 	if err != nil {
@@ -621,6 +649,9 @@ func (c *Cluster) Close() {
 	}
 	c.net.close()
 	c.http.CloseIdleConnections()
+	if c.adm != nil {
+		c.adm.Close()
+	}
 }
 
 // sortIDs sorts ids in place and returns them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,12 +85,41 @@ func (c *Client) ChangeMembership(ctx context.Context, changes []Change) (Member
 // address of every other member; this changes no membership.
 func (c *Client) AddPeer(ctx context.Context, baseURL string, id uint64, addr string) error {
 	q := url.Values{"id": {strconv.FormatUint(id, 10)}, "addr": {addr}}
-	_, eb, err := c.attempt(ctx, http.MethodPost, normalizeURL(baseURL)+"/admin/peer?"+q.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	if eb != nil {
-		return answerError(http.MethodPost, "/admin/peer", eb)
+	return c.callAt(ctx, baseURL, http.MethodPost, "/admin/peer", q, nil)
+}
+
+// TransferAt asks the node at baseURL, and no other, to hand leadership
+// to node to. Unlike Transfer it follows no not-leader answer and retries
+// nothing: an error answer or a lost one is returned as is, for a caller
+// that means that node (a nemesis transferring from the leader it saw).
+func (c *Client) TransferAt(ctx context.Context, baseURL string, to uint64) error {
+	q := url.Values{"to": {strconv.FormatUint(to, 10)}}
+	return c.callAt(ctx, baseURL, http.MethodPost, "/admin/transfer", q, nil)
+}
+
+// MembershipAt returns the membership as the node at baseURL sees it,
+// asked once.
+func (c *Client) MembershipAt(ctx context.Context, baseURL string) (Membership, error) {
+	var m Membership
+	err := c.callAt(ctx, baseURL, http.MethodGet, "/admin/membership", url.Values{}, &m)
+	return m, err
+}
+
+// callAt makes one attempt at the node at baseURL, and decodes a
+// successful answer into out unless out is nil. An error answer is
+// classified as by call.
+func (c *Client) callAt(ctx context.Context, baseURL, method, path string, q url.Values, out any) error {
+	base := normalizeURL(baseURL)
+	data, eb, err := c.attempt(ctx, method, base+path+"?"+q.Encode(), nil)
+	switch {
+	case err != nil:
+		return fmt.Errorf("client: %s %s%s: %w", method, base, path, err)
+	case eb != nil:
+		return answerError(method, path, eb)
+	case out != nil:
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s: bad answer: %v", base, err)
+		}
 	}
 	return nil
 }

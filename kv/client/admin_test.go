@@ -64,3 +64,60 @@ func TestAdminChangeAnswerIsDecoded(t *testing.T) {
 	assert.Equal(t, []uint64{4}, m.Learners)
 	assert.Equal(t, uint64(7), m.Match[4])
 }
+
+func TestCallsAtOneNodeGoNowhereElseAndAreNotRetried(t *testing.T) {
+	var leaderCalls atomic.Int32
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaderCalls.Add(1)
+		writeJSON(w, 200, Answer{OK: true})
+	}))
+	defer leader.Close()
+	var calls atomic.Int32
+	code := CodeNotLeader
+	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		assert.Equal(t, "2", r.URL.Query().Get("to"))
+		writeJSON(w, 503, ErrorAnswer{Error: "no", Code: code, Leader: 1, LeaderURL: leader.URL})
+	}))
+	defer follower.Close()
+	cl, err := New([]string{leader.URL}, 1)
+	require.NoError(t, err)
+	defer cl.Close()
+
+	for _, code = range []string{CodeNotLeader, CodeRetry, CodeOutcomeUnknown, CodeBadRequest} {
+		calls.Store(0)
+		err = cl.TransferAt(context.Background(), follower.URL, 2)
+		assert.ErrorContains(t, err, "no", code)
+		assert.Equal(t, int32(1), calls.Load(), "%s: asked once", code)
+	}
+	assert.ErrorIs(t, err, ErrBadRequest, "errors are classified")
+	assert.Zero(t, leaderCalls.Load(), "a not-leader answer is not followed")
+
+	follower.Close()
+	err = cl.TransferAt(context.Background(), follower.URL, 2)
+	assert.ErrorContains(t, err, "/admin/transfer", "no answer: the error names the call")
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+}
+
+func TestAddPeerEscapesTheAddressAndMembershipAtDecodes(t *testing.T) {
+	const addr = "[::1]:7004&id=9"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/admin/peer":
+			assert.Equal(t, []string{"4"}, r.URL.Query()["id"])
+			assert.Equal(t, addr, r.URL.Query().Get("addr"))
+			writeJSON(w, 200, Answer{OK: true})
+		case "/admin/membership":
+			writeJSON(w, 200, Membership{ID: 2, Voters: []uint64{1, 2, 3}, Role: "Follower", Leader: 1})
+		}
+	}))
+	defer srv.Close()
+	cl, err := New([]string{"http://127.0.0.1:1"}, 1)
+	require.NoError(t, err)
+	defer cl.Close()
+	require.NoError(t, cl.AddPeer(context.Background(), srv.URL, 4, addr))
+	m, err := cl.MembershipAt(context.Background(), srv.URL+"/")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), m.ID)
+	assert.Equal(t, "Follower", m.Role, "the node's own view, not the leader's")
+}
