@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,18 @@ func TestSameSeedGivesByteIdenticalTrace(t *testing.T) {
 	a, b := run(), run()
 	require.NotEmpty(t, a)
 	assert.True(t, bytes.Equal(a, b), "traces differ")
+}
+
+// TLC's Json module (tla/TraceRaft.tla) reads a JSON null as no value at
+// all, so a trace writes every list, empty or not.
+func TestTraceWritesNoNull(t *testing.T) {
+	var b bytes.Buffer
+	res := Run(Config{Seed: 2, Duration: 15 * time.Second, Trace: &b})
+	require.False(t, res.Failed(), "%v", res.Violations)
+	for k, line := range strings.Split(b.String(), "\n") {
+		require.NotContains(t, line, ":null", "line %d", k+1)
+	}
+	assert.True(t, strings.Contains(b.String(), `"VotersOutgoing":[],"Learners":[]`), "no configuration with empty lists")
 }
 
 func TestDefaultCampaignSeedsPassWithEveryFault(t *testing.T) {

@@ -117,6 +117,20 @@ func (t *tracer) writeRaft(now int64, ev raft.TraceEvent) {
 		t.check(ev)
 	}
 	if t.enc != nil && t.err == nil {
-		t.err = t.enc.Encode(traceRaft{T: now, Name: ev.Name, Node: ev.Node, Msg: newTraceMsg(ev.Msg), State: ev.State})
+		st := ev.State
+		st.Config = listedConf(st.Config)
+		t.err = t.enc.Encode(traceRaft{T: now, Name: ev.Name, Node: ev.Node, Msg: newTraceMsg(ev.Msg), State: st})
 	}
+}
+
+// listedConf is cs with an empty list, never null, for each empty set of
+// nodes: TLC's Json module reads a JSON null as no value, which
+// TraceRaft.tla could not even compare to an empty set.
+func listedConf(cs raft.ConfState) raft.ConfState {
+	for _, ids := range []*[]uint64{&cs.Voters, &cs.VotersOutgoing, &cs.Learners} {
+		if *ids == nil {
+			*ids = []uint64{}
+		}
+	}
+	return cs
 }

@@ -131,12 +131,6 @@ TraceConfEntry ==
 \* InitServer.
 BootConf == [voters |-> InitServer, outgoing |-> {}, learners |-> {}, autoLeave |-> FALSE]
 
-\* TraceRaft.cfg gives Server and InitServer; they must fit the trace.
-ASSUME Assert(InitServer = TraceInitServer,
-              <<"InitServer in TraceRaft.cfg must be the trace's bootstrap voters", TraceInitServer>>)
-ASSUME Assert(TraceServer \subseteq Server,
-              <<"Server in TraceRaft.cfg must hold every node of the trace", TraceServer>>)
-
 NodeOrNil(id) == IF id = 0 THEN Nil ELSE id
 
 -----------------------------------------------------------------------------
