@@ -35,6 +35,8 @@ type traceRaft struct {
 	Node  uint64          `json:"nid"`
 	Msg   *traceMsg       `json:"msg,omitempty"`
 	State raft.TraceState `json:"state"`
+	// Read is the read of a read-path event (raft.TraceEvent.Read).
+	Read *raft.TraceRead `json:"read,omitempty"`
 }
 
 // traceMsg is a message under the spec's field names. Every field is
@@ -119,7 +121,7 @@ func (t *tracer) writeRaft(now int64, ev raft.TraceEvent) {
 	if t.enc != nil && t.err == nil {
 		st := ev.State
 		st.Config = listedConf(st.Config)
-		t.err = t.enc.Encode(traceRaft{T: now, Name: ev.Name, Node: ev.Node, Msg: newTraceMsg(ev.Msg), State: st})
+		t.err = t.enc.Encode(traceRaft{T: now, Name: ev.Name, Node: ev.Node, Msg: newTraceMsg(ev.Msg), State: st, Read: ev.Read})
 	}
 }
 

@@ -204,6 +204,12 @@ func (tv *traceValidator) convert(ev raft.TraceEvent) (spec.TraceEvent, error) {
 	if ev.Name == "TransferLeadership" {
 		out.Peer = int(srv[2])
 	}
+	if r := ev.Read; r != nil {
+		if r.Index > spec.MaxNum {
+			return spec.TraceEvent{}, errTooLong
+		}
+		out.Read = &spec.TraceRead{Seq: r.Seq, Index: num(r.Index)}
+	}
 	if m := ev.Msg; m != nil {
 		var typ spec.MsgType
 		if int(m.Type) < len(tv.msgTypes) {

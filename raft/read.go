@@ -91,6 +91,7 @@ func (r *core) readIndex(id uint64) error {
 		r.reads.forwardOrder = r.reads.forwardOrder[1:]
 	}
 	r.send(Message{Type: ReadIndexRequest, To: r.lead, Context: id, Seq: seq})
+	r.traceRead("ForwardReadIndex", &r.msgs[len(r.msgs)-1], &TraceRead{Seq: seq})
 	return nil
 }
 
@@ -120,7 +121,7 @@ func (r *core) HandleReadIndexResponse(m Message) {
 	}
 	delete(r.reads.forwarded, m.Seq)
 	r.reads.ready = append(r.reads.ready, ReadState{RequestID: m.Context, Index: m.Index})
-	r.traceAction("HandleReadIndexResponse", &m)
+	r.traceRead("HandleReadIndexResponse", &m, &TraceRead{Seq: m.Seq, Index: m.Index})
 }
 
 // maybeStartReadRound starts a confirmation round for the reads waiting, if
@@ -136,7 +137,7 @@ func (r *core) maybeStartReadRound() {
 	r.reads.rounds = append(r.reads.rounds, round)
 	r.bcastHeartbeat()
 	round.seq = r.reads.seq
-	r.traceAction("ReadIndex", nil)
+	r.traceRead("ReadIndex", nil, &TraceRead{Seq: round.seq, Index: round.index})
 	r.releaseConfirmedReads()
 }
 
@@ -165,6 +166,7 @@ func (r *core) releaseConfirmedReads() {
 		}
 	}
 	for _, round := range r.reads.rounds[:n] {
+		r.traceRead("ServeReadIndex", nil, &TraceRead{Seq: round.seq, Index: round.index})
 		for _, req := range round.reqs {
 			if req.from == None {
 				r.reads.ready = append(r.reads.ready, ReadState{RequestID: req.id, Index: round.index})
@@ -208,6 +210,7 @@ func (r *core) leaseRead() (uint64, error) {
 	if !ok || r.ticks-start >= r.leaseTicks() {
 		return 0, ErrLeaseNotHeld
 	}
+	r.traceRead("LeaseRead", nil, &TraceRead{Index: r.log.committed})
 	return r.log.committed, nil
 }
 

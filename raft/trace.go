@@ -10,10 +10,10 @@ type TraceEvent struct {
 	// BecomeLeader, ClientRequest, ChangeConf, LeaveJoint,
 	// AdvanceCommitIndex, AppendEntries, Heartbeat, SendSnapshot,
 	// CheckQuorum, ElectionTimerElapsed, TransferLeadership,
-	// SendTimeoutNow, AbortTransfer, ReadIndex, UpdateTerm, or
-	// Handle<MessageType> for a message received, whatever the handler made
-	// of it (a stale message is handled by being dropped or refused, as in
-	// the spec).
+	// SendTimeoutNow, AbortTransfer, ReadIndex, ServeReadIndex,
+	// ForwardReadIndex, LeaseRead, UpdateTerm, or Handle<MessageType> for a
+	// message received, whatever the handler made of it (a stale message is
+	// handled by being dropped or refused, as in the spec).
 	Name string `json:"name"`
 	// Node is the node that took the action.
 	Node uint64 `json:"nid"`
@@ -21,6 +21,21 @@ type TraceEvent struct {
 	Msg *Message `json:"msg,omitempty"`
 	// State is the node's state after the action.
 	State TraceState `json:"state"`
+	// Read is set on the events of the read path: the read round a leader
+	// starts (ReadIndex) or finds confirmed (ServeReadIndex), the index a
+	// lease read may be served at (LeaseRead), and the forwarded read a
+	// follower sends (ForwardReadIndex) or learns the index of (a
+	// HandleReadIndexResponse it accepts; one it drops has no Read).
+	Read *TraceRead `json:"read,omitempty"`
+}
+
+// TraceRead is a read's number and index. Seq is the leader's round (the
+// sequence number of the heartbeat broadcast that started it) or the
+// follower's number for its forwarded read; Index is the read index, the
+// commit index the read is served at once applied.
+type TraceRead struct {
+	Seq   uint64 `json:"seq"`
+	Index uint64 `json:"index"`
 }
 
 // TraceState is the part of a node's state the spec models, under the
@@ -59,6 +74,11 @@ type TraceState struct {
 // traceAction reports an action to the trace hook, if there is one. With
 // no hook it does nothing and allocates nothing.
 func (r *core) traceAction(name string, m *Message) {
+	r.traceRead(name, m, nil)
+}
+
+// traceRead is traceAction for an event of the read path, with its read.
+func (r *core) traceRead(name string, m *Message, read *TraceRead) {
 	if r.cfg.Trace == nil {
 		return
 	}
@@ -85,6 +105,7 @@ func (r *core) traceAction(name string, m *Message) {
 		c := *m
 		ev.Msg = &c
 	}
+	ev.Read = read
 	r.cfg.Trace(ev)
 }
 

@@ -174,6 +174,10 @@ func (sp *Spec) LeaseRead(s *State, i int, t *State) bool {
 // ReadLinearizable is ReadLinearizable: a read returns a state that
 // includes every entry committed before the read began.
 func ReadLinearizable(sp *Spec, s *State) bool {
-	r := s.LastRead
+	return s.LastRead.Linearizable()
+}
+
+// Linearizable reports whether the read served what it had to include.
+func (r ReadResult) Linearizable() bool {
 	return r.Required.Len() <= r.Served.Len() && r.Served.Prefix(r.Required.Len()) == r.Required
 }

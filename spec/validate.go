@@ -55,6 +55,19 @@ type TraceEvent struct {
 	Peer   int      // the other server of a pair action, or -1
 	Msg    *Message // the message received or sent, if any
 	State  Observed
+	// Read is the read of an event of the read path, if any (see
+	// Validator.read).
+	Read *TraceRead
+}
+
+// TraceRead is the read of a read-path event: a leader's round (ReadIndex,
+// ServeReadIndex) or a follower's forwarded read (ForwardReadIndex, the
+// HandleReadIndexResponse it accepts) by its number, and the read index
+// (ServeReadIndex, LeaseRead, HandleReadIndexResponse). The numbers are
+// the implementation's own, which need not fit a Num.
+type TraceRead struct {
+	Seq   uint64
+	Index Num
 }
 
 // TraceMaxServers is the largest cluster whose traces can be validated: the
@@ -77,6 +90,16 @@ type Validator struct {
 	// sent holds the requests the spec's leader actions sent (ledgerKey),
 	// so that a request received must be one of them.
 	sent map[Message]struct{}
+	// rounds and forwarded hold, for each read round a leader started and
+	// each read a follower forwarded, CommittedLog when it began: what
+	// the read must include (see read).
+	rounds, forwarded map[readKey]Log
+}
+
+// readKey names a leader's read round or a follower's forwarded read.
+type readKey struct {
+	node int
+	seq  uint64
 }
 
 // NewValidator starts the validation of a trace of a model with c's
@@ -86,7 +109,8 @@ func NewValidator(sp *Spec) (*Validator, error) {
 		return nil, fmt.Errorf("%w: %d servers, the validator holds 1..%d", ErrTrace, sp.Config.Servers, TraceMaxServers)
 	}
 	init := sp.Init()
-	v := &Validator{sp: sp, cur: &init, next: new(State), actions: map[string]*Action{}, sent: map[Message]struct{}{}}
+	v := &Validator{sp: sp, cur: &init, next: new(State), actions: map[string]*Action{}, sent: map[Message]struct{}{},
+		rounds: map[readKey]Log{}, forwarded: map[readKey]Log{}}
 	for k := range sp.Actions {
 		v.actions[sp.Actions[k].Name] = &sp.Actions[k]
 	}
@@ -125,6 +149,9 @@ func (v *Validator) step(ev TraceEvent) error {
 			return err
 		}
 	}
+	if err := v.read(ev); err != nil {
+		return err
+	}
 	if err := v.action(ev); err != nil {
 		return err
 	}
@@ -132,7 +159,101 @@ func (v *Validator) step(ev TraceEvent) error {
 		return err
 	}
 	v.cur.LeaderRecent[i] = ev.State.LeaderRecent
+	v.forgetReads(i, ev)
 	return nil
+}
+
+// read checks an event of the read path against ReadLinearizable.
+//
+// The implementation batches reads into rounds, several in flight, where
+// Raft.tla has one pending read per leader, so these events are not
+// replayed as the spec's read actions. Each read is held instead to the
+// property those actions exist for, on the spec's state of the whole
+// group: a read must include CommittedLog as it was when the read began.
+// For a leader's round that is when the round started (ReadIndex): every
+// read of the round arrived before, and a round a quorum confirms was
+// started by the only leader that could commit at the time, so its index
+// covers everything committed by then. A lease read (LeaseRead) begins
+// and is answered at once. A follower's forwarded read begins when it is
+// sent (ForwardReadIndex); the answer it accepts must cover what was
+// committed then, which a stale answer (a duplicate, or one to an earlier
+// read) may not. The leader and lease reads are checked entry by entry
+// against the leader's log; a follower may not hold its read index yet,
+// so its answer is checked by length, which log matching makes enough.
+func (v *Validator) read(ev TraceEvent) error {
+	i := ev.Node
+	s := v.cur
+	r := ev.Read
+	switch ev.Action {
+	case "ReadIndex", "ServeReadIndex", "LeaseRead", "ForwardReadIndex":
+		if r == nil {
+			return fmt.Errorf("%s without its read", ev.Action)
+		}
+	case "HandleReadIndexResponse":
+		if r == nil { // an answer the follower dropped
+			return nil
+		}
+	default:
+		return nil
+	}
+	served := func(required Log) error {
+		if int(r.Index) > s.Log[i].Len() {
+			return fmt.Errorf("read index %d is past the end of the log (%d)", r.Index, s.Log[i].Len())
+		}
+		res := ReadResult{Served: s.Log[i].Prefix(int(r.Index)), Required: required}
+		if !res.Linearizable() {
+			return fmt.Errorf("ReadLinearizable: read served at index %d, but entries up to %d were committed when it began", r.Index, required.Len())
+		}
+		return nil
+	}
+	k := readKey{i, r.Seq}
+	switch ev.Action {
+	case "ReadIndex":
+		v.rounds[k] = v.sp.CommittedLog(s)
+	case "ServeReadIndex":
+		required, ok := v.rounds[k]
+		if !ok {
+			return fmt.Errorf("serves read round %d, which it did not start", r.Seq)
+		}
+		delete(v.rounds, k)
+		return served(required)
+	case "LeaseRead":
+		return served(v.sp.CommittedLog(s))
+	case "ForwardReadIndex":
+		v.forwarded[k] = v.sp.CommittedLog(s)
+	case "HandleReadIndexResponse":
+		required, ok := v.forwarded[k]
+		if !ok {
+			return fmt.Errorf("takes an answer to forwarded read %d, which it did not send", r.Seq)
+		}
+		delete(v.forwarded, k)
+		if int(r.Index) < required.Len() {
+			return fmt.Errorf("ReadLinearizable: forwarded read answered with index %d, but entries up to %d were committed when it was sent", r.Index, required.Len())
+		}
+	}
+	return nil
+}
+
+// forgetReads drops the reads of i that can no longer be served: all of
+// them on a restart, a leader's rounds once it no longer leads (the
+// implementation drops them then), so the maps stay small.
+func (v *Validator) forgetReads(i int, ev TraceEvent) {
+	restart := ev.Action == "Restart"
+	if !restart && ev.State.State == Leader {
+		return
+	}
+	for k := range v.rounds {
+		if k.node == i {
+			delete(v.rounds, k)
+		}
+	}
+	if restart {
+		for k := range v.forwarded {
+			if k.node == i {
+				delete(v.forwarded, k)
+			}
+		}
+	}
 }
 
 // action applies ev's action.
@@ -180,12 +301,9 @@ func (v *Validator) action(ev TraceEvent) error {
 			}
 		}
 		return nil
-	case "ReadIndex":
-		// The implementation batches reads into rounds that the spec's one
-		// pending read per leader does not describe; the read path is
-		// checked by model checking Raft.tla's reads and by the
-		// linearizability check of every run. Here it must change none of
-		// the observed variables.
+	case "ReadIndex", "ServeReadIndex", "LeaseRead", "ForwardReadIndex":
+		// Checked by read, not replayed (see read); they must change none
+		// of the observed variables.
 		return nil
 	case "AppendEntries", "Heartbeat", "SendSnapshot":
 		if err := needMsg(); err != nil {
