@@ -14,12 +14,15 @@ import (
 // findPlantedReadBug runs seeds 1..seedsMax of cfg with bugs planted until
 // Porcupine finds a read that is not linearizable, then checks that the
 // same seeds pass without the plant: the violation is the bug's, not the
-// workload's. It returns the seed that found it.
+// workload's. It returns the seed that found it. Trace validation, which
+// finds some of these bugs first (see TestPlantedReadBugsFailTraceValidation),
+// is off: these tests are Porcupine's.
 func findPlantedReadBug(t *testing.T, cfg func(seed uint64) Config, bugs *plant.Bugs, seedsMax uint64) uint64 {
 	t.Helper()
 	for seed := uint64(1); seed <= seedsMax; seed++ {
 		c := cfg(seed)
 		c.Bugs = bugs
+		c.SkipValidation = true
 		res := Run(c)
 		if !res.Failed() {
 			continue
@@ -35,6 +38,47 @@ func findPlantedReadBug(t *testing.T, cfg func(seed uint64) Config, bugs *plant.
 	}
 	t.Fatalf("the planted bug survived %d seeds", seedsMax)
 	return 0
+}
+
+// The trace validator holds every read of the core to ReadLinearizable on
+// the spec's state of the whole group, so a read served below what was
+// committed when it began fails at the core's event, before any client
+// sees the answer, and the failure names the event.
+func TestPlantedReadBugsFailTraceValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   func(seed uint64) Config
+		event string
+	}{
+		{"ReadIndexBeforeCommitInTerm", func(seed uint64) Config {
+			return Config{Seed: seed, Reads: []kv.ReadMode{kv.ReadIndex}, Faults: []string{FaultReorder, FaultPartition},
+				Bugs: &plant.Bugs{ReadIndexBeforeCommitInTerm: true}}
+		}, "ServeReadIndex"},
+		{"lease beyond its drift bound", func(seed uint64) Config {
+			return Config{Seed: seed, Reads: []kv.ReadMode{kv.ReadLease}, DriftMax: 0.5, LeaseDriftBound: 0.01,
+				Faults: []string{FaultDrift, FaultPartition}}
+		}, "LeaseRead"},
+		{"AckReadByClientContext", func(seed uint64) Config {
+			return Config{Seed: seed, Nodes: 3, Reads: []kv.ReadMode{kv.ReadIndex, kv.ReadFollower},
+				Faults: []string{FaultDuplicate, FaultDelay}, Bugs: &plant.Bugs{AckReadByClientContext: true}}
+		}, "ServeReadIndex"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= plantedReadSeedsMax; seed++ {
+				res := Run(tc.cfg(seed))
+				if !res.Failed() {
+					continue
+				}
+				require.Equal(t, "trace-validation", res.Violations[0].Kind, "seed %d: %v", seed, res.Violations)
+				msg := res.Violations[0].Message
+				assert.Contains(t, msg, "("+tc.event+", node ")
+				assert.Contains(t, msg, "ReadLinearizable: read served at index")
+				t.Logf("seed %d: %v", seed, res.Violations[0])
+				return
+			}
+			t.Fatalf("trace validation passed %d seeds", plantedReadSeedsMax)
+		})
+	}
 }
 
 // plantedReadSeedsMax bounds the seeds searched for each planted read bug.

@@ -120,3 +120,56 @@ func TestValidatorRefusesARequestNoStepSent(t *testing.T) {
 	_, err = validate(t, append(electionTrace(), sent, received))
 	assert.ErrorContains(t, err, "which no step of the spec sent")
 }
+
+// readEvent is an event of the read path of the leader s1 after
+// electionTrace: its state is unchanged by a read.
+func readEvent(action string, seq uint64, index Num) TraceEvent {
+	return TraceEvent{Action: action, Node: 0, Peer: -1, Read: &TraceRead{Seq: seq, Index: index},
+		State: Observed{CurrentTerm: 1, State: Leader, VotedFor: 0, Leader: 0, LastIndex: 1, LastTerm: 1, LeadTransferee: Nil}}
+}
+
+func TestValidatorHoldsReadsToReadLinearizable(t *testing.T) {
+	// Nothing is committed: a round served at index 0 includes it all.
+	_, err := validate(t, append(electionTrace(), readEvent("ReadIndex", 7, 0), readEvent("ServeReadIndex", 7, 0)))
+	require.NoError(t, err)
+
+	_, err = validate(t, append(electionTrace(), readEvent("ServeReadIndex", 8, 0)))
+	require.ErrorIs(t, err, ErrTrace)
+	assert.Contains(t, err.Error(), "(ServeReadIndex, node s1): serves read round 8, which it did not start")
+
+	_, err = validate(t, append(electionTrace(), readEvent("LeaseRead", 0, 2)))
+	assert.ErrorContains(t, err, "read index 2 is past the end of the log (1)")
+
+	// Once s2 holds the no-op committed, a read at index 0 misses it.
+	stale := func(events ...TraceEvent) error {
+		v, err := validate(t, electionTrace())
+		require.NoError(t, err)
+		v.cur.Log[1], v.cur.CommitIndex[1] = LogOf(Entry{Term: 1}), 1
+		for _, ev := range events {
+			if err := v.Step(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err = stale(readEvent("LeaseRead", 0, 0))
+	require.ErrorIs(t, err, ErrTrace)
+	assert.Contains(t, err.Error(), "event 8 (LeaseRead, node s1): ReadLinearizable: read served at index 0, but entries up to 1 were committed when it began")
+	assert.NoError(t, stale(readEvent("LeaseRead", 0, 1)))
+	assert.ErrorContains(t, stale(readEvent("ReadIndex", 3, 0), readEvent("ServeReadIndex", 3, 0)), "ReadLinearizable")
+
+	// A forwarded read's answer must cover what was committed when the
+	// read was sent; an answer to a read never sent is refused.
+	follower := Observed{CurrentTerm: 1, State: Follower, VotedFor: 0, Leader: Nil, LeadTransferee: Nil}
+	fwd := Message{Type: ReadIndexRequest, Source: 1, Dest: 0, Term: 1}
+	answer := Message{Type: ReadIndexResponse, Source: 0, Dest: 1, Term: 1, Success: true}
+	ev := func(action string, m *Message, index Num) TraceEvent {
+		st := follower
+		st.LastIndex, st.LastTerm, st.CommitIndex = 1, 1, 1
+		return TraceEvent{Action: action, Node: 1, Peer: -1, Msg: m, Read: &TraceRead{Seq: 1 << 40, Index: index}, State: st}
+	}
+	err = stale(ev("ForwardReadIndex", &fwd, 0), ev("HandleReadIndexResponse", &answer, 0))
+	assert.ErrorContains(t, err, "(HandleReadIndexResponse, node s2): ReadLinearizable: forwarded read answered with index 0, but entries up to 1 were committed when it was sent")
+	err = stale(ev("HandleReadIndexResponse", &answer, 1))
+	assert.ErrorContains(t, err, "takes an answer to forwarded read 1099511627776, which it did not send")
+}
