@@ -26,10 +26,12 @@
 (*    is taken before the node's next action;                              *)
 (*  - a ClientRequest line may append a batch: ClientRequest is taken      *)
 (*    until the log is as long as the line says;                           *)
-(*  - a ReadIndex line changes no variable here: the implementation        *)
-(*    batches reads into rounds that Raft.tla's one pending read does not  *)
-(*    describe (reads are model checked in Raft.tla and checked for        *)
-(*    linearizability in every run).                                       *)
+(*  - the lines of the read path (ReadIndex, ServeReadIndex, LeaseRead,   *)
+(*    ForwardReadIndex) change no variable of Raft.tla: the               *)
+(*    implementation batches reads into rounds, several in flight, that    *)
+(*    Raft.tla's one pending read does not describe. Each read is held     *)
+(*    instead to ReadLinearizable's test on the group's state: it must     *)
+(*    include CommittedLog as of when it began (see ReadFromLine).         *)
 (* A received message is taken from its line, not looked up in messages:   *)
 (* the network may lose, duplicate and reorder, and the line says what     *)
 (* arrived. Entries received carry value 1 for a client's entry and Nil    *)
@@ -137,10 +139,12 @@ NodeOrNil(id) == IF id = 0 THEN Nil ELSE id
 (* Trace variables *)
 
 VARIABLES
-    l,      \* the index of the next line to match
-    lineLR  \* each node's leaderRecent as its latest line reported it
+    l,         \* the index of the next line to match
+    lineLR,    \* each node's leaderRecent as its latest line reported it
+    rounds,    \* CommittedLog when each leader's read round began, by <<node, seq>>
+    forwarded  \* CommittedLog when each forwarded read was sent, by <<node, seq>>
 
-traceVars == <<l, lineLR>>
+traceVars == <<l, lineLR, rounds, forwarded>>
 
 line == TraceLog[l]
 Node == line.nid
@@ -221,6 +225,26 @@ ValidatePost(i) ==
     /\ \/ ConfigurationOf(i, log'[i]) = LineConf
        \/ ConfIndex(i) = 0 /\ LineConf = BootConf \* a joined node's snapshot (header)
 
+\* The line's read (read-path lines only) and its key. A follower numbers
+\* its forwarded reads from a random 64-bit start; TLC's Json reads such a
+\* number cut to its integers, the same way on every line, so it still
+\* tells the reads apart unless two cut numbers collide.
+ReadKey == <<line.nid, line.read.seq>>
+
+\* served includes what a read had to include: ReadLinearizable's test.
+Includes(served, required) ==
+    /\ Len(required) <= Len(served)
+    /\ SubSeq(served, 1, Len(required)) = required
+
+\* f without the reads of node i, or without the read k.
+DropNode(f, i) == [k \in {k \in DOMAIN f : k[1] /= i} |-> f[k]]
+DropKey(f, key) == [k \in DOMAIN f \ {key} |-> f[k]]
+
+\* The reads that can still be answered after the line: a restart drops
+\* all of the node's, and a leader's rounds end when it no longer leads.
+RoundsAfter(f) == IF line.name = "Restart" \/ Post.state /= Leader THEN DropNode(f, Node) ELSE f
+ForwardedAfter(f) == IF line.name = "Restart" THEN DropNode(f, Node) ELSE f
+
 \* The line is matched: on to the next one.
 NextLine ==
     /\ ValidatePost(Node)
@@ -277,6 +301,13 @@ Prepare ==
     \/ NextIndexFromLine
     \/ LeaderRecentFromLine
 
+\* A line's action is taken once its preparation is done.
+Prepared ==
+    /\ leaderRecent[Node] = lineLR[Node]
+    /\ ~ENABLED CompactLogFromLine
+    /\ ~ENABLED LoseUnsyncedEntries
+    /\ ~ENABLED NextIndexFromLine
+
 -----------------------------------------------------------------------------
 (* The line's action *)
 
@@ -287,13 +318,54 @@ ClientRequestFromLine ==
     /\ leaderRecent[Node] = lineLR[Node]
     /\ ClientRequest(Node, 1)
     /\ IF Len(log'[Node]) = Post.lastIndex
-         THEN NextLine
+         THEN NextLine /\ UNCHANGED <<rounds, forwarded>>
          ELSE UNCHANGED traceVars
 
-ReadIndexFromLine ==
-    /\ IsLine("ReadIndex")
+\* A line of the read path changes no variable of Raft.tla: the
+\* implementation batches reads into rounds, several in flight, where
+\* Raft.tla has one pending read per leader. Each read is held instead to
+\* ReadLinearizable on the spec's state of the group, as spec/validate.go
+\* does: a leader's round must include CommittedLog as of the round's
+\* start (ReadIndex), a lease read CommittedLog at once, and the answer a
+\* follower accepts (HandleReadIndexResponse, in ActionFromLine) what was
+\* committed when it forwarded the read (ForwardReadIndex).
+ReadLines == {"ReadIndex", "ServeReadIndex", "LeaseRead", "ForwardReadIndex"}
+
+\* The read is served at its index from the node's log.
+ServedIncludes(required) ==
+    /\ line.read.index <= Len(log[Node])
+    /\ Includes(SubSeq(log[Node], 1, line.read.index), required)
+
+ReadFromLine ==
+    /\ l <= Len(TraceLog)
+    /\ line.name \in ReadLines
+    /\ Prepared
     /\ UNCHANGED vars
+    /\ CASE line.name = "ReadIndex" ->
+              /\ rounds' = RoundsAfter((ReadKey :> CommittedLog) @@ rounds)
+              /\ UNCHANGED forwarded
+        [] line.name = "ServeReadIndex" ->
+              /\ ReadKey \in DOMAIN rounds
+              /\ ServedIncludes(rounds[ReadKey])
+              /\ rounds' = RoundsAfter(DropKey(rounds, ReadKey))
+              /\ UNCHANGED forwarded
+        [] line.name = "LeaseRead" ->
+              /\ ServedIncludes(CommittedLog)
+              /\ rounds' = RoundsAfter(rounds)
+              /\ UNCHANGED forwarded
+        [] line.name = "ForwardReadIndex" ->
+              /\ rounds' = RoundsAfter(rounds)
+              /\ forwarded' = (ReadKey :> CommittedLog) @@ forwarded
     /\ NextLine
+
+\* An answer a follower accepts (its line has a read) covers what was
+\* committed when it forwarded the read; one it drops has no read.
+ReadAnswered ==
+    IF line.name = "HandleReadIndexResponse" /\ "read" \in DOMAIN line
+      THEN /\ ReadKey \in DOMAIN forwarded
+           /\ line.read.index >= Len(forwarded[ReadKey])
+           /\ forwarded' = ForwardedAfter(DropKey(forwarded, ReadKey))
+      ELSE forwarded' = ForwardedAfter(forwarded)
 
 Handlers == {"HandlePreVoteRequest", "HandlePreVoteResponse",
              "HandleRequestVoteRequest", "HandleRequestVoteResponse",
@@ -334,19 +406,14 @@ LineAction(i) ==
       [] line.name = "HandleReadIndexResponse" -> HandleReadIndexResponse(i, Msg.msource, MessageOf(Msg))
       [] OTHER -> FALSE
 
-\* A line's action is taken once its preparation is done.
-Prepared ==
-    /\ leaderRecent[Node] = lineLR[Node]
-    /\ ~ENABLED CompactLogFromLine
-    /\ ~ENABLED LoseUnsyncedEntries
-    /\ ~ENABLED NextIndexFromLine
-
 ActionFromLine ==
     /\ l <= Len(TraceLog)
-    /\ line.name \notin {"ClientRequest", "ReadIndex"}
+    /\ line.name \notin {"ClientRequest"} \cup ReadLines
     /\ Prepared
+    /\ ReadAnswered
     /\ LineAction(Node)
     /\ NextLine
+    /\ rounds' = RoundsAfter(rounds)
 
 -----------------------------------------------------------------------------
 (* The trace's behaviour *)
@@ -355,11 +422,13 @@ TraceInit ==
     /\ Init
     /\ l = 1
     /\ lineLR = [i \in Server |-> FALSE]
+    /\ rounds = <<>>
+    /\ forwarded = <<>>
 
 TraceNext ==
     \/ Prepare
     \/ ClientRequestFromLine
-    \/ ReadIndexFromLine
+    \/ ReadFromLine
     \/ ActionFromLine
 
 TraceSpec == TraceInit /\ [][TraceNext]_<<vars, traceVars>>
