@@ -148,3 +148,28 @@ func TestFollowerServingBeforeApplyingTheReadIndexBreaksReadLinearizable(t *test
 	}))
 	requireCounterexample(t, sp, "ReadLinearizable")
 }
+
+// forwardedReadConfig is the smallest model in which an answer to one
+// forwarded read can reach a later one: two servers (a leader and the
+// follower that reads), one term, a value written between the reads.
+func forwardedReadConfig() Config {
+	return Config{Servers: 2, Values: 1, MaxTerm: 1, MaxLogLen: 2, MaxMessages: 2, Reads: true,
+		ElectionTimeout: 2, MaxReads: 1}
+}
+
+// forwardedReadSpec leaves out the leader's own reads, probes and
+// CheckQuorum, which no forwarded-read counterexample needs.
+func forwardedReadSpec(cfg Config) *Spec {
+	sp := New(cfg)
+	withoutActions(sp, "CheckQuorum", "ReadIndex")
+	withoutEmptyAppends(sp)
+	return sp
+}
+
+// A late answer to an earlier forwarded read (duplicated, or sent to the
+// follower before it restarted) completes a later forwarded read with the
+// earlier read index.
+func TestStaleAnswerToAForwardedReadBreaksReadLinearizable(t *testing.T) {
+	sp := forwardedReadSpec(forwardedReadConfig())
+	requireCounterexample(t, sp, "ReadLinearizable")
+}
