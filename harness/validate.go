@@ -282,6 +282,18 @@ func specMessage(m *raft.Message, typ spec.MsgType, ents func([]raft.Entry) (spe
 	case raft.ReadIndexResponse:
 		sm.Success, sm.Index = !m.Reject, num(m.Index)
 	}
+	// A forwarded read's number (Seq of ReadIndexRequest and
+	// ReadIndexResponse, the spec's mseq) is not mapped: the core's is
+	// forwardSeq, counted from a random 64-bit start per incarnation, which
+	// no spec.Num holds, and the spec's is 1, 2, ... per server. The trace
+	// has no ForwardReadIndex event, so in validation the spec's
+	// followerRead stays "None" and HandleReadIndexResponse discards every
+	// answer whatever its mseq; a leader's pendingRead.seq, taken from the
+	// request, is read only by ServeReadIndex, which no event replays. The
+	// spec's mseq of a read is therefore 0 here, and in the NDJSON trace
+	// that TraceRaft.tla replays the same way. Validating forwarded reads
+	// would map each follower's numbers, in the order it forwards them, to
+	// the spec's 1, 2, ....
 	return sm, nil
 }
 

@@ -230,7 +230,7 @@ func (sp *Spec) Constraint(s *State) bool {
 		}
 	}
 	for i := range c.Servers {
-		if int(s.ReadSeq[i]) > c.MaxReads {
+		if int(s.ReadSeq[i]) > c.MaxReads || int(s.FollowerRead[i].Seq) > c.MaxReads {
 			return false
 		}
 	}

@@ -132,7 +132,7 @@ func (sp *Spec) Restart(s *State, i int, t *State) bool {
 	sp.ResetLeaderState(t, i)
 	t.LeaderRecent[i] = sp.Config.CheckQuorum
 	t.HeardAt[i] = s.Now
-	t.FollowerRead[i] = FollowerRead{}
+	t.endFollowerRead(i)
 	return true
 }
 

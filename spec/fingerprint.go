@@ -8,8 +8,8 @@ import (
 
 // localKeyLen is the size of the part of a server's encoding that does not
 // name other servers: term, role, lease flag, commit, snapshot, log, timer
-// and read round.
-const localKeyLen = 16 + 6*MaxLogCap
+// and reads.
+const localKeyLen = 18 + 6*MaxLogCap
 
 // msgKeyLen is the size of the encoding of one bag element: its fields,
 // its entries, and the configurations of its configuration entries.
@@ -64,12 +64,14 @@ func (e *encoder) localKey(s *State, i int) localKey {
 	r[2] = byte(s.RoundStart[i])
 	r[3] = byte(s.PendingRead[i].Index)
 	r[4] = byte(s.PendingRead[i].Required.Len())
-	putLog(r[5:], &s.PendingRead[i].Required)
-	f := r[5+2*MaxLogCap:]
+	r[5] = byte(s.PendingRead[i].Seq)
+	putLog(r[6:], &s.PendingRead[i].Required)
+	f := r[6+2*MaxLogCap:]
 	f[0] = byte(s.FollowerRead[i].Index)
 	f[1] = byte(s.FollowerRead[i].Phase)
 	f[2] = byte(s.FollowerRead[i].Required.Len())
-	putLog(f[3:], &s.FollowerRead[i].Required)
+	f[3] = byte(s.FollowerRead[i].Seq)
+	putLog(f[4:], &s.FollowerRead[i].Required)
 	return k
 }
 

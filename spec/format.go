@@ -52,9 +52,12 @@ func (m Message) String() string {
 		add("mseq", m.Seq)
 	case HeartbeatResponse:
 		add("mseq", m.Seq)
+	case ReadIndexRequest:
+		add("mseq", m.Seq)
 	case ReadIndexResponse:
 		add("msuccess", strings.ToUpper(fmt.Sprint(m.Success)))
 		add("mindex", m.Index)
+		add("mseq", m.Seq)
 	case InstallSnapshotRequest:
 		add("msnapshotIndex", m.SnapshotIndex)
 		add("msnapshotTerm", m.SnapshotTerm)
@@ -128,12 +131,12 @@ func (s *State) Variables(n int) [][2]string {
 			if p.From != 0 {
 				from = server(p.From - 1)
 			}
-			return fmt.Sprintf("[index |-> %d, required |-> %v, from |-> %s]", p.Index, p.Required, from)
+			return fmt.Sprintf("[index |-> %d, required |-> %v, from |-> %s, seq |-> %d]", p.Index, p.Required, from, p.Seq)
 		})},
 		{"followerRead", perServer(func(i int) string {
 			r := s.FollowerRead[i]
 			phase := [...]string{"None", "Waiting", "Ready"}[r.Phase]
-			return fmt.Sprintf("[index |-> %d, required |-> %v, phase |-> %q]", r.Index, r.Required, phase)
+			return fmt.Sprintf("[index |-> %d, required |-> %v, phase |-> %q, seq |-> %d]", r.Index, r.Required, phase, r.Seq)
 		})},
 		{"lastRead", fmt.Sprintf("[served |-> %v, required |-> %v]", s.LastRead.Served, s.LastRead.Required)},
 		{"messages", "<<" + strings.Join(msgs, ",\n      ") + ">>"},

@@ -78,7 +78,7 @@ func (sp *Spec) ServeReadIndex(s *State, i int, t *State) bool {
 		t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(p.Index)), Required: p.Required}
 	} else {
 		t.send(Message{Type: ReadIndexResponse, Term: s.CurrentTerm[i], Success: true, Index: p.Index,
-			Source: uint8(i), Dest: p.From - 1})
+			Seq: p.Seq, Source: uint8(i), Dest: p.From - 1})
 	}
 	t.PendingRead[i] = PendingRead{}
 	return true
@@ -87,13 +87,25 @@ func (sp *Spec) ServeReadIndex(s *State, i int, t *State) bool {
 // ForwardReadIndex is ForwardReadIndex(i, j): a follower forwards a read to
 // the server it takes for the leader; what the read must include is fixed
 // now, when it begins.
+//
+// The read has a number the server never used before, which the request
+// carries and the answer echoes: a late answer to an earlier read
+// (duplicated, or sent before the follower restarted) carries that read's
+// index, which may miss entries committed since, and would complete this
+// read stale. The number is followerRead[i].seq + 1, and seq survives the
+// read's end and Restart: the implementation starts each incarnation's
+// numbers at a random value, which the spec models as numbers that never
+// repeat. readSeq is not reused for it: a server resets readSeq whenever
+// it becomes leader or steps down (its rounds are per term), so its
+// numbers repeat. MaxReads bounds seq as it bounds readSeq.
 func (sp *Spec) ForwardReadIndex(s *State, i, j int, t *State) bool {
-	if !sp.Config.Reads || s.State[i] != Follower || i == j || s.FollowerRead[i] != (FollowerRead{}) {
+	if !sp.Config.Reads || s.State[i] != Follower || i == j || s.FollowerRead[i].Phase != ReadNone {
 		return false
 	}
 	*t = *s
-	t.FollowerRead[i] = FollowerRead{Required: sp.CommittedLog(s), Phase: ReadWaiting}
-	t.send(Message{Type: ReadIndexRequest, Term: s.CurrentTerm[i], Source: uint8(i), Dest: uint8(j)})
+	seq := s.FollowerRead[i].Seq + 1
+	t.FollowerRead[i] = FollowerRead{Required: sp.CommittedLog(s), Phase: ReadWaiting, Seq: seq}
+	t.send(Message{Type: ReadIndexRequest, Term: s.CurrentTerm[i], Seq: seq, Source: uint8(i), Dest: uint8(j)})
 	return true
 }
 
@@ -107,7 +119,7 @@ func (sp *Spec) ServeFollowerRead(s *State, i int, t *State) bool {
 	}
 	*t = *s
 	t.LastRead = ReadResult{Served: s.Log[i].Prefix(int(r.Index)), Required: r.Required}
-	t.FollowerRead[i] = FollowerRead{}
+	t.endFollowerRead(i)
 	return true
 }
 
@@ -121,26 +133,28 @@ func (sp *Spec) HandleReadIndexRequest(s *State, i, j int, m Message, t *State) 
 	}
 	*t = *s
 	if s.State[i] == Leader && m.Term == s.CurrentTerm[i] && s.CommittedInTerm(i) && s.PendingRead[i] == (PendingRead{}) {
-		startRound(s, i, t, PendingRead{Index: s.CommitIndex[i], From: uint8(j) + 1})
+		startRound(s, i, t, PendingRead{Index: s.CommitIndex[i], From: uint8(j) + 1, Seq: m.Seq})
 		t.discard(m)
 		return true
 	}
-	t.reply(Message{Type: ReadIndexResponse, Term: s.CurrentTerm[i], Source: uint8(i), Dest: uint8(j)}, m)
+	t.reply(Message{Type: ReadIndexResponse, Term: s.CurrentTerm[i], Seq: m.Seq, Source: uint8(i), Dest: uint8(j)}, m)
 	return true
 }
 
-// HandleReadIndexResponse is HandleReadIndexResponse(i, j, m).
+// HandleReadIndexResponse is HandleReadIndexResponse(i, j, m): an answer to
+// the waiting read, by its number, completes or ends it; any other answer
+// is discarded (see ForwardReadIndex).
 func (sp *Spec) HandleReadIndexResponse(s *State, i, j int, m Message, t *State) bool {
 	if m.Type != ReadIndexResponse || m.Term > s.CurrentTerm[i] {
 		return false
 	}
 	*t = *s
-	if s.FollowerRead[i].Phase == ReadWaiting {
+	if r := s.FollowerRead[i]; r.Phase == ReadWaiting && m.Seq == r.Seq {
 		if m.Success {
 			t.FollowerRead[i].Index = m.Index
 			t.FollowerRead[i].Phase = ReadReady
 		} else {
-			t.FollowerRead[i] = FollowerRead{}
+			t.endFollowerRead(i)
 		}
 	}
 	t.discard(m)

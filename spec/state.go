@@ -199,7 +199,7 @@ type Config struct {
 	MaxClockDrift   int  // the true bound on the error of a measured interval
 	LeaseDriftBound int  // the drift the lease subtracts
 	MaxTime         int  // bound on now
-	MaxReads        int  // bound on each leader's read rounds
+	MaxReads        int  // bound on each leader's read rounds and each follower's forwarded reads
 
 	// Membership is MembershipEnabled: leaders change the configuration
 	// (ChangeConf, LeaveJoint). InitServers is Cardinality(InitServer),
@@ -305,7 +305,7 @@ type Message struct {
 	CommitIndex   Num     // mcommitIndex: AppendEntries and Heartbeat requests
 	Success       bool    // msuccess: AppendEntriesResponse
 	MatchIndex    Num     // mmatchIndex: AppendEntriesResponse (a hint on rejection)
-	Seq           Num     // mseq: heartbeats, the leader's read round
+	Seq           Num     // mseq: heartbeats, the leader's read round; read requests and responses, the follower's read number
 	Index         Num     // mindex: ReadIndexResponse, the read index
 	SnapshotIndex Num     // msnapshotIndex: InstallSnapshotRequest
 	SnapshotTerm  Num     // msnapshotTerm: InstallSnapshotRequest
@@ -349,11 +349,12 @@ type State struct {
 }
 
 // PendingRead is a leader's ReadIndex read waiting for its round: the
-// record [index, required, from]. The zero value is NoRead.
+// record [index, required, from, seq]. The zero value is NoRead.
 type PendingRead struct {
 	Index    Num   // the read index
 	Required Log   // CommittedLog when the read began
 	From     uint8 // the follower that forwarded it, plus one; 0 is Nil
+	Seq      Num   // the forwarded read's number, which the answer echoes
 }
 
 // ReadPhase is the phase of a follower's forwarded read.
@@ -367,11 +368,20 @@ const (
 )
 
 // FollowerRead is a follower's read forwarded to the leader: the record
-// [index, required, phase]. The zero value is NoFollowerRead.
+// [index, required, phase, seq]. The zero value is NoFollowerRead. Seq is
+// the number of the follower's latest forwarded read, kept when the read
+// ends (see ForwardReadIndex).
 type FollowerRead struct {
 	Index    Num // the leader's read index, once Ready
 	Required Log // CommittedLog when the read began
 	Phase    ReadPhase
+	Seq      Num
+}
+
+// endFollowerRead is EndFollowerRead(i): i has no forwarded read, and
+// keeps the number of its latest.
+func (s *State) endFollowerRead(i int) {
+	s.FollowerRead[i] = FollowerRead{Seq: s.FollowerRead[i].Seq}
 }
 
 // ReadResult is lastRead: what a read returned and what it had to include.

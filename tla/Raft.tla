@@ -58,7 +58,7 @@ CONSTANTS
     MaxClockDrift,      \* the true bound on the error of a measured interval
     LeaseDriftBound,    \* the drift the lease subtracts; safe iff >= 2 * MaxClockDrift
     MaxTime,            \* bound on now (state constraint)
-    MaxReads,           \* bound on each leader's read rounds (state constraint)
+    MaxReads,           \* bound on each leader's read rounds and each follower's forwarded reads (state constraint)
     InitServer,         \* the voters of the initial configuration, a subset of Server
     MembershipEnabled   \* BOOLEAN: leaders change the configuration
 
@@ -104,7 +104,7 @@ VARIABLES
     roundStart,    \* leader: when round readSeq began
     readAcks,      \* leader: the servers that acknowledged round readSeq
     pendingRead,   \* leader: the ReadIndex read waiting for its round, or NoRead
-    followerRead,  \* follower: its read forwarded to the leader, or NoFollowerRead
+    followerRead,  \* follower: its read forwarded to the leader (phase "None" if none)
     lastRead,      \* ghost: what the latest read returned and had to include
     messages       \* the network: a bag of messages (message -> count)
 
@@ -198,11 +198,15 @@ TimerElapsed(i) ==
     \/ now + MaxClockDrift >= heardAt[i] + ElectionTimeout
 
 \* A leader's pending read: its own (from = Nil) or one a follower
-\* forwarded (from = the follower).
-NoRead == [index |-> 0, required |-> << >>, from |-> Nil]
+\* forwarded (from = the follower, seq = the number of its read).
+NoRead == [index |-> 0, required |-> << >>, from |-> Nil, seq |-> 0]
 \* A follower's forwarded read: "Waiting" for the leader's read index, then
-\* "Ready" to be served once applied.
-NoFollowerRead == [index |-> 0, required |-> << >>, phase |-> "None"]
+\* "Ready" to be served once applied. seq is the number of the follower's
+\* latest forwarded read, kept when the read ends (see ForwardReadIndex).
+NoFollowerRead == [index |-> 0, required |-> << >>, phase |-> "None", seq |-> 0]
+\* followerRead with i's read ended: no read, the number kept.
+EndFollowerRead(i) ==
+    [followerRead EXCEPT ![i] = [NoFollowerRead EXCEPT !.seq = followerRead[i].seq]]
 
 Send(m) == messages' = messages (+) SetToBag({m})
 SendAll(ms) == messages' = messages (+) SetToBag(ms)
@@ -273,7 +277,7 @@ Restart(i) ==
     /\ ResetLeaderState(i)
     /\ leaderRecent' = [leaderRecent EXCEPT ![i] = CheckQuorumEnabled]
     /\ heardAt' = [heardAt EXCEPT ![i] = now]
-    /\ followerRead' = [followerRead EXCEPT ![i] = NoFollowerRead]
+    /\ followerRead' = EndFollowerRead(i)
     /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex, snapshotIndex,
                    snapshotTerm, now, lastRead, messages>>
 
@@ -846,7 +850,7 @@ ReadIndex(i) ==
     /\ state[i] = Leader
     /\ CommittedInTerm(i)
     /\ pendingRead[i] = NoRead
-    /\ StartRound(i, [index |-> commitIndex[i], required |-> CommittedLog, from |-> Nil])
+    /\ StartRound(i, [index |-> commitIndex[i], required |-> CommittedLog, from |-> Nil, seq |-> 0])
     /\ UNCHANGED <<raftVars, now, heardAt, followerRead, lastRead>>
 
 \* The round is confirmed: serve the leader's own read (its read index is
@@ -862,6 +866,7 @@ ServeReadIndex(i) ==
               /\ UNCHANGED messages
          ELSE /\ Send([mtype |-> ReadIndexResponse, mterm |-> currentTerm[i],
                        msuccess |-> TRUE, mindex |-> pendingRead[i].index,
+                       mseq |-> pendingRead[i].seq,
                        msource |-> i, mdest |-> pendingRead[i].from])
               /\ UNCHANGED lastRead
     /\ pendingRead' = [pendingRead EXCEPT ![i] = NoRead]
@@ -872,15 +877,26 @@ ServeReadIndex(i) ==
 
 \* A follower forwards a read to the server it takes for the leader; what
 \* it must include is fixed now, when the read begins.
+\* The read has a number the server never used before, which the request
+\* carries and the answer echoes: a late answer to an earlier read
+\* (duplicated, or sent before the follower restarted) carries that read's
+\* index, which may miss entries committed since, and would complete this
+\* read stale. The number is followerRead[i].seq + 1, and seq survives the
+\* read's end and Restart: the implementation starts each incarnation's
+\* numbers at a random value, which the spec models as numbers that never
+\* repeat. readSeq is not reused for it: a server resets readSeq whenever
+\* it becomes leader or steps down (its rounds are per term), so its
+\* numbers repeat. MaxReads bounds seq as it bounds readSeq.
 ForwardReadIndex(i, j) ==
     /\ ReadsEnabled
     /\ state[i] = Follower
     /\ i /= j
-    /\ followerRead[i] = NoFollowerRead
+    /\ followerRead[i].phase = "None"
     /\ followerRead' = [followerRead EXCEPT ![i] =
-                           [index |-> 0, required |-> CommittedLog, phase |-> "Waiting"]]
+                           [index |-> 0, required |-> CommittedLog, phase |-> "Waiting",
+                            seq |-> followerRead[i].seq + 1]]
     /\ Send([mtype |-> ReadIndexRequest, mterm |-> currentTerm[i],
-             msource |-> i, mdest |-> j])
+             mseq |-> followerRead[i].seq + 1, msource |-> i, mdest |-> j])
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
@@ -893,7 +909,7 @@ ServeFollowerRead(i) ==
     /\ commitIndex[i] >= followerRead[i].index
     /\ lastRead' = [served |-> SubSeq(log[i], 1, followerRead[i].index),
                     required |-> followerRead[i].required]
-    /\ followerRead' = [followerRead EXCEPT ![i] = NoFollowerRead]
+    /\ followerRead' = EndFollowerRead(i)
     /\ UNCHANGED <<raftVars, now, heardAt, roundVars>>
 
 \* The lease runs from the start of the last round a quorum acknowledged,
@@ -928,10 +944,11 @@ HandleReadIndexRequest(i, j, m) ==
     /\ m.mterm <= currentTerm[i]
     /\ IF /\ state[i] = Leader /\ m.mterm = currentTerm[i]
           /\ CommittedInTerm(i) /\ pendingRead[i] = NoRead
-         THEN /\ StartRound(i, [index |-> commitIndex[i], required |-> << >>, from |-> j])
+         THEN /\ StartRound(i, [index |-> commitIndex[i], required |-> << >>, from |-> j,
+                                 seq |-> m.mseq])
               /\ Discard(m)
          ELSE /\ Reply([mtype |-> ReadIndexResponse, mterm |-> currentTerm[i],
-                        msuccess |-> FALSE, mindex |-> 0,
+                        msuccess |-> FALSE, mindex |-> 0, mseq |-> m.mseq,
                         msource |-> i, mdest |-> j], m)
               /\ UNCHANGED roundVars
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
@@ -939,15 +956,17 @@ HandleReadIndexRequest(i, j, m) ==
                    leaderRecent, recentActive, leadTransferee, now, heardAt,
                    followerRead, lastRead>>
 
+\* An answer to the waiting read, by its number, completes or ends it; any
+\* other answer is discarded (see ForwardReadIndex).
 HandleReadIndexResponse(i, j, m) ==
     /\ m.mtype = ReadIndexResponse
     /\ m.mterm <= currentTerm[i]
     /\ followerRead' =
-         IF followerRead[i].phase /= "Waiting" THEN followerRead
+         IF followerRead[i].phase /= "Waiting" \/ m.mseq /= followerRead[i].seq THEN followerRead
          ELSE IF m.msuccess
            THEN [followerRead EXCEPT ![i] = [@ EXCEPT !.index = m.mindex,
                                                       !.phase = "Ready"]]
-           ELSE [followerRead EXCEPT ![i] = NoFollowerRead]
+           ELSE EndFollowerRead(i)
     /\ Discard(m)
     /\ UNCHANGED <<currentTerm, state, votedFor, log, commitIndex, snapshotIndex,
                    snapshotTerm, votesGranted, votesRejected, leader, nextIndex, matchIndex,
@@ -1092,6 +1111,7 @@ StateConstraint ==
     /\ BagCardinality(messages) <= MaxMessages
     /\ now <= MaxTime
     /\ \A i \in Server : readSeq[i] <= MaxReads
+    /\ \A i \in Server : followerRead[i].seq <= MaxReads
 
 \* Renaming servers preserves behaviours as long as it keeps InitServer.
 Symmetry == {p \in Permutations(Server) : \A s \in InitServer : p[s] \in InitServer}

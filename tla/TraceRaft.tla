@@ -195,9 +195,12 @@ MessageOf(m) ==
              msnapshotTerm |-> m.msnapshotTerm,
              mentries |-> SubSeq(log[m.msource], 1, m.msnapshotIndex),
              msource |-> m.msource, mdest |-> m.mdest]
+      [] m.mtype = ReadIndexRequest ->
+            [mtype |-> m.mtype, mterm |-> m.mterm, mseq |-> m.mseq,
+             msource |-> m.msource, mdest |-> m.mdest]
       [] m.mtype = ReadIndexResponse ->
             [mtype |-> m.mtype, mterm |-> m.mterm, msuccess |-> m.msuccess,
-             mindex |-> m.mindex, msource |-> m.msource, mdest |-> m.mdest]
+             mindex |-> m.mindex, mseq |-> m.mseq, msource |-> m.msource, mdest |-> m.mdest]
       [] OTHER ->
             [mtype |-> m.mtype, mterm |-> m.mterm, msource |-> m.msource, mdest |-> m.mdest]
 
